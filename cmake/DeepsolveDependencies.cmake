@@ -1,0 +1,32 @@
+# Finds deepsolve's dependencies the standard way. PETSc has no CMake package: it is found through
+# pkg-config (module "PETSc"), as PETSc's own share/petsc/CMakeLists.txt does; set PKG_CONFIG_PATH to
+# $PETSC_DIR/$PETSC_ARCH/lib/pkgconfig for a PETSc of your own.
+
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+find_package(Torch REQUIRED)
+find_package(Threads REQUIRED)
+
+if(DEEPSOLVE_WITH_PETSC)
+  find_package(MPI REQUIRED COMPONENTS C CXX)
+  find_package(PkgConfig REQUIRED)
+  pkg_search_module(PETSC REQUIRED IMPORTED_TARGET PETSc)
+  message(STATUS "PETSc ${PETSC_VERSION} from ${PETSC_PREFIX}")
+else()
+  find_package(MPI COMPONENTS C CXX)
+endif()
+
+# CUDA: AUTO turns it on when a CUDA compiler is found (nvcc on the PATH or CMAKE_CUDA_COMPILER).
+set(DEEPSOLVE_HAVE_CUDA OFF)
+if(DEEPSOLVE_WITH_CUDA STREQUAL "AUTO")
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    set(DEEPSOLVE_HAVE_CUDA ON)
+  endif()
+elseif(DEEPSOLVE_WITH_CUDA)
+  set(DEEPSOLVE_HAVE_CUDA ON)
+endif()
+if(DEEPSOLVE_HAVE_CUDA)
+  enable_language(CUDA)
+  find_package(CUDAToolkit REQUIRED)
+endif()

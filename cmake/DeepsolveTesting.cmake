@@ -1,0 +1,36 @@
+# Test helpers. deepsolve_add_gtest(NAME name SOURCES ... [LIBS ...] [LABELS ...] [MPI_RANKS 1 2 4])
+# builds one GoogleTest program with the MPI/PETSc-aware main and registers it with ctest, once per
+# rank count when MPI_RANKS is given (label "mpi", run through mpiexec with oversubscription so
+# 4 ranks run on a 2-core machine, and as root in CI), otherwise once with label "unit".
+find_package(GTest REQUIRED)
+
+add_library(deepsolve_gtest_main STATIC ${PROJECT_SOURCE_DIR}/tests/support/gtest_mpi_main.cpp)
+target_link_libraries(deepsolve_gtest_main PUBLIC GTest::gtest deepsolve::solvers)
+
+# OpenMPI 4 and 5, MPICH and Intel MPI all accept --map-by :OVERSUBSCRIBE (precice PR #1960).
+set(DEEPSOLVE_MPIEXEC_PREFLAGS --map-by :OVERSUBSCRIBE CACHE STRING "Flags mpiexec gets before the program")
+set(DEEPSOLVE_MPI_ENV OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader
+    OMPI_MCA_rmaps_base_oversubscribe=1)
+
+# Command prefix that runs a program on N ranks.
+function(deepsolve_mpi_command out nranks)
+  set(${out} ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${nranks} ${DEEPSOLVE_MPIEXEC_PREFLAGS}
+      ${MPIEXEC_PREFLAGS} PARENT_SCOPE)
+endfunction()
+
+function(deepsolve_add_gtest)
+  cmake_parse_arguments(T "" "NAME" "SOURCES;LIBS;LABELS;MPI_RANKS" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE deepsolve_gtest_main ${T_LIBS} deepsolve_warnings)
+  if(T_MPI_RANKS)
+    foreach(n IN LISTS T_MPI_RANKS)
+      deepsolve_mpi_command(prefix ${n})
+      add_test(NAME ${T_NAME}.np${n} COMMAND ${prefix} $<TARGET_FILE:${T_NAME}> ${MPIEXEC_POSTFLAGS})
+      set_tests_properties(${T_NAME}.np${n} PROPERTIES LABELS "mpi;${T_LABELS}" PROCESSORS ${n}
+                           ENVIRONMENT "${DEEPSOLVE_MPI_ENV}")
+    endforeach()
+  else()
+    add_test(NAME ${T_NAME} COMMAND $<TARGET_FILE:${T_NAME}>)
+    set_tests_properties(${T_NAME} PROPERTIES LABELS "unit;${T_LABELS}" ENVIRONMENT "${DEEPSOLVE_MPI_ENV}")
+  endif()
+endfunction()
