@@ -80,11 +80,18 @@ TEST(ConjugateGradient, EveryVectorSpaceMatchesPetscKspCg) {
     Eigen::VectorXd xa(be.size());
     const SolveResult eigen_aij = conjugate_gradient(EigenSpace{}, EigenMatrixOperator{A}, be, xa, options);
 
-    // Torch tensors with the tensor stencil.
+    // Torch tensors with the tensor stencil, on the CPU and, where LibTorch has one, on a GPU.
     const TorchStencilOperator torch_op(grid);
     torch::Tensor bt = torch::tensor(rhs, torch::kFloat64);
     torch::Tensor xt = torch::zeros_like(bt);
     const SolveResult torch_result = conjugate_gradient(TorchSpace{}, torch_op, bt, xt, options);
+    if (torch::cuda::is_available()) {
+      const TorchStencilOperator gpu_op(grid, torch::kCUDA);
+      torch::Tensor bg = bt.to(torch::kCUDA), xg = torch::zeros_like(bg);
+      const SolveResult gpu = conjugate_gradient(TorchSpace{}, gpu_op, bg, xg, options);
+      EXPECT_NEAR(gpu.iterations, reference, 1);
+      EXPECT_LE((xg.cpu() - xt).norm().item<double>(), 1e-6 * xt.norm().item<double>());
+    }
 
     // PETSc vectors with the matrix-free MATSHELL and with the assembled Mat.
     auto xp = problem.create_vector();
