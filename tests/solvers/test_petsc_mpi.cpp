@@ -40,7 +40,9 @@ TEST(PetscMpi, DistributedOperatorsMatchTheSerialMatrix) {
     long long owned = problem.owned_box().num_cells(), total = 0;
     MPI_Allreduce(&owned, &total, 1, MPI_LONG_LONG, MPI_SUM, PETSC_COMM_WORLD);
     EXPECT_EQ(total, grid.num_cells());
-    if (size > 1) EXPECT_LT(owned, grid.num_cells());
+    if (size > 1) {
+      EXPECT_LT(owned, grid.num_cells());
+    }
 
     const SparseMatrix A = assemble_eigen_matrix(grid);
     const auto xf = random_field(grid, 21);
