@@ -42,7 +42,8 @@ void add_box(Grid& grid, std::array<double, 3> lo, std::array<double, 3> hi, Cel
 }
 
 void add_random_obstacles(Grid& grid, int count, std::uint64_t seed) {
-  if (count < 0) throw std::invalid_argument("obstacle count must be >= 0, got " + std::to_string(count));
+  if (count < 0)
+    throw std::invalid_argument("obstacle count must be >= 0, got " + std::to_string(count));
   const auto L = domain_extent(grid);
   double extent = std::min(L[0], L[1]);
   if (grid.dim() == 3) extent = std::min(extent, L[2]);
@@ -67,7 +68,9 @@ void add_random_obstacles(Grid& grid, int count, std::uint64_t seed) {
   }
 }
 
-std::vector<std::string> geometry_names() { return {"empty", "sphere", "boxes", "random"}; }
+std::vector<std::string> geometry_names() {
+  return {"empty", "sphere", "boxes", "random"};
+}
 
 void apply_geometry(Grid& grid, const std::string& name, std::uint64_t seed) {
   const auto L = domain_extent(grid);

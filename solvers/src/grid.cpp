@@ -10,14 +10,19 @@ namespace deepsolve::solvers {
 
 std::string to_string(CellType t) {
   switch (t) {
-    case CellType::fluid: return "fluid";
-    case CellType::solid: return "solid";
-    case CellType::air: return "air";
+    case CellType::fluid:
+      return "fluid";
+    case CellType::solid:
+      return "solid";
+    case CellType::air:
+      return "air";
   }
   return "unknown";
 }
 
-std::string to_string(Boundary b) { return b == Boundary::dirichlet ? "dirichlet" : "neumann"; }
+std::string to_string(Boundary b) {
+  return b == Boundary::dirichlet ? "dirichlet" : "neumann";
+}
 
 Boundary boundary_from_string(const std::string& name) {
   if (name == "dirichlet") return Boundary::dirichlet;
@@ -103,7 +108,8 @@ std::vector<std::vector<std::int64_t>> Grid::floating_components() const {
       const std::int64_t c = queue.front();
       queue.pop_front();
       component.push_back(c);
-      std::array<int, 3> p{int(c % n_[0]), int((c / n_[0]) % n_[1]), int(c / (std::int64_t(n_[0]) * n_[1]))};
+      std::array<int, 3> p{int(c % n_[0]), int((c / n_[0]) % n_[1]),
+                           int(c / (std::int64_t(n_[0]) * n_[1]))};
       for (int d = 0; d < dim_; ++d) {
         for (int side = 0; side < 2; ++side) {
           std::array<int, 3> q = p;
@@ -133,9 +139,14 @@ std::string Grid::describe() const {
   std::ostringstream s;
   s << dim_ << "D " << n_[0] << "x" << n_[1];
   if (dim_ == 3) s << "x" << n_[2];
-  s << ", h=" << h_[0];
-  if (h_[1] != h_[0] || (dim_ == 3 && h_[2] != h_[0])) s << "," << h_[1] << (dim_ == 3 ? "," : "");
-  if (dim_ == 3 && (h_[1] != h_[0] || h_[2] != h_[0])) s << h_[2];
+  const bool isotropic = h_[1] == h_[0] && (dim_ == 2 || h_[2] == h_[0]);
+  if (isotropic) {
+    s << ", h=" << h_[0];
+  } else {
+    s << ", h=(" << h_[0] << "," << h_[1];
+    if (dim_ == 3) s << "," << h_[2];
+    s << ")";
+  }
   s << ", " << count(CellType::fluid) << " fluid / " << count(CellType::solid) << " solid / "
     << count(CellType::air) << " air cells";
   if (has_coefficients()) s << ", variable coefficients";

@@ -19,7 +19,8 @@ constexpr std::int32_t kVecClassId = 1211214;  // VEC_FILE_CLASSID in petscvec.h
 
 std::string read_whole_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open for reading (" + std::strerror(errno) + ")");
+  if (!in)
+    throw std::runtime_error(path + ": cannot open for reading (" + std::strerror(errno) + ")");
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
@@ -39,7 +40,8 @@ void write_file_atomically(const std::string& path, const std::string& contents)
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(path + ": cannot open for writing (" + std::strerror(errno) + ")");
+    if (!out)
+      throw std::runtime_error(path + ": cannot open for writing (" + std::strerror(errno) + ")");
     out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
     out.flush();
     if (!out) {
@@ -58,19 +60,20 @@ std::vector<double> read_petsc_vector(const std::string& path) {
   const std::string data = read_whole_file(path);
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   if (data.size() < 8)
-    throw std::runtime_error(path + ": truncated PETSc vector file (" + std::to_string(data.size()) +
-                             " bytes, the header alone is 8)");
+    throw std::runtime_error(path + ": truncated PETSc vector file (" +
+                             std::to_string(data.size()) + " bytes, the header alone is 8)");
   const auto classid = static_cast<std::int32_t>(load_big_endian(p, 4));
   if (classid != kVecClassId)
     throw std::runtime_error(path + ": not a PETSc binary vector (class id " +
-                             std::to_string(classid) + ", expected " + std::to_string(kVecClassId) + ")");
+                             std::to_string(classid) + ", expected " + std::to_string(kVecClassId) +
+                             ")");
   const auto n = static_cast<std::int32_t>(load_big_endian(p + 4, 4));
   if (n < 0) throw std::runtime_error(path + ": negative vector length " + std::to_string(n));
   const std::size_t expected = 8 + 8 * static_cast<std::size_t>(n);
   if (data.size() < expected)
-    throw std::runtime_error(path + ": truncated PETSc vector file (" + std::to_string(data.size()) +
-                             " bytes, a vector of length " + std::to_string(n) + " needs " +
-                             std::to_string(expected) + ")");
+    throw std::runtime_error(path + ": truncated PETSc vector file (" +
+                             std::to_string(data.size()) + " bytes, a vector of length " +
+                             std::to_string(n) + " needs " + std::to_string(expected) + ")");
   std::vector<double> values(static_cast<std::size_t>(n));
   for (std::int32_t i = 0; i < n; ++i) {
     const std::uint64_t bits = load_big_endian(p + 8 + 8 * static_cast<std::size_t>(i), 8);
@@ -101,7 +104,8 @@ void read_cell_types(const std::string& path, Grid& grid) {
   int version = 0;
   in >> magic >> version;
   if (magic != "deepsolve-cells" || version != 1)
-    throw std::runtime_error(path + ": not a deepsolve cell-type file (expected header "
+    throw std::runtime_error(path +
+                             ": not a deepsolve cell-type file (expected header "
                              "'deepsolve-cells 1')");
   int dim = 0;
   std::array<int, 3> n{0, 0, 0};
@@ -112,21 +116,23 @@ void read_cell_types(const std::string& path, Grid& grid) {
     return std::to_string(d) + "D " + std::to_string(s[0]) + "x" + std::to_string(s[1]) +
            (d == 3 ? "x" + std::to_string(s[2]) : "");
   };
-  const std::array<int, 3> want{grid.size()[0], grid.size()[1], grid.dim() == 3 ? grid.size()[2] : 1};
+  const std::array<int, 3> want{grid.size()[0], grid.size()[1],
+                                grid.dim() == 3 ? grid.size()[2] : 1};
   if (dim != grid.dim() || n != want)
     throw std::runtime_error(path + ": cell-type field is " + shape(dim, n) + ", the grid is " +
                              shape(grid.dim(), want));
   const std::size_t offset = static_cast<std::size_t>(in.tellg());
   const std::size_t count = static_cast<std::size_t>(grid.num_cells());
   if (data.size() - offset < count)
-    throw std::runtime_error(path + ": truncated cell-type file (" + std::to_string(data.size() - offset) +
-                             " of " + std::to_string(count) + " cells)");
+    throw std::runtime_error(path + ": truncated cell-type file (" +
+                             std::to_string(data.size() - offset) + " of " + std::to_string(count) +
+                             " cells)");
   std::vector<CellType> cells(count);
   for (std::size_t c = 0; c < count; ++c) {
     const auto v = static_cast<unsigned char>(data[offset + c]);
     if (v > 2)
-      throw std::runtime_error(path + ": cell " + std::to_string(c) + " has type " + std::to_string(v) +
-                               " (valid: 0 fluid, 1 solid, 2 air)");
+      throw std::runtime_error(path + ": cell " + std::to_string(c) + " has type " +
+                               std::to_string(v) + " (valid: 0 fluid, 1 solid, 2 air)");
     cells[c] = static_cast<CellType>(v);
   }
   grid.set_cells(std::move(cells));
@@ -134,8 +140,9 @@ void read_cell_types(const std::string& path, Grid& grid) {
 
 void write_cell_types(const std::string& path, const Grid& grid) {
   const auto& n = grid.size();
-  std::string out = "deepsolve-cells 1\n" + std::to_string(grid.dim()) + " " + std::to_string(n[0]) +
-                    " " + std::to_string(n[1]) + " " + std::to_string(n[2]) + "\n";
+  std::string out = "deepsolve-cells 1\n" + std::to_string(grid.dim()) + " " +
+                    std::to_string(n[0]) + " " + std::to_string(n[1]) + " " + std::to_string(n[2]) +
+                    "\n";
   for (CellType t : grid.cells()) out.push_back(static_cast<char>(t));
   write_file_atomically(path, out);
 }

@@ -73,8 +73,9 @@ std::vector<double> point_source_rhs(const Grid& grid, const Box& box,
     const double s = position[d] / grid.spacing()[d];
     if (!(s >= 0.0 && s < grid.size()[d])) {
       std::ostringstream msg;
-      msg << "point source coordinate " << position[d] << " along axis " << "xyz"[d]
-          << " lies outside the domain [0, " << grid.size()[d] * grid.spacing()[d] << ")";
+      msg << "point source coordinate " << position[d] << " along axis "
+          << "xyz"[d] << " lies outside the domain [0, " << grid.size()[d] * grid.spacing()[d]
+          << ")";
       throw std::invalid_argument(msg.str());
     }
     cell[d] = static_cast<int>(s);
@@ -99,7 +100,8 @@ std::vector<double> restrict_to_box(const Grid& grid, const std::vector<double>&
   out.reserve(static_cast<std::size_t>(box.num_cells()));
   for (int k = box.lo[2]; k < box.lo[2] + box.n[2]; ++k)
     for (int j = box.lo[1]; j < box.lo[1] + box.n[1]; ++j)
-      for (int i = box.lo[0]; i < box.lo[0] + box.n[0]; ++i) out.push_back(full[grid.index(i, j, k)]);
+      for (int i = box.lo[0]; i < box.lo[0] + box.n[0]; ++i)
+        out.push_back(full[grid.index(i, j, k)]);
   return out;
 }
 

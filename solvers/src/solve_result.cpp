@@ -9,17 +9,28 @@ namespace deepsolve::solvers {
 
 std::string to_string(ConvergedReason reason) {
   switch (reason) {
-    case ConvergedReason::iterating: return "CONVERGED_ITERATING";
-    case ConvergedReason::converged_rtol: return "CONVERGED_RTOL";
-    case ConvergedReason::converged_atol: return "CONVERGED_ATOL";
-    case ConvergedReason::converged_its: return "CONVERGED_ITS";
-    case ConvergedReason::diverged_null: return "DIVERGED_NULL";
-    case ConvergedReason::diverged_its: return "DIVERGED_ITS";
-    case ConvergedReason::diverged_dtol: return "DIVERGED_DTOL";
-    case ConvergedReason::diverged_breakdown: return "DIVERGED_BREAKDOWN";
-    case ConvergedReason::diverged_indefinite_pc: return "DIVERGED_INDEFINITE_PC";
-    case ConvergedReason::diverged_nanorinf: return "DIVERGED_NANORINF";
-    case ConvergedReason::diverged_indefinite_mat: return "DIVERGED_INDEFINITE_MAT";
+    case ConvergedReason::iterating:
+      return "CONVERGED_ITERATING";
+    case ConvergedReason::converged_rtol:
+      return "CONVERGED_RTOL";
+    case ConvergedReason::converged_atol:
+      return "CONVERGED_ATOL";
+    case ConvergedReason::converged_its:
+      return "CONVERGED_ITS";
+    case ConvergedReason::diverged_null:
+      return "DIVERGED_NULL";
+    case ConvergedReason::diverged_its:
+      return "DIVERGED_ITS";
+    case ConvergedReason::diverged_dtol:
+      return "DIVERGED_DTOL";
+    case ConvergedReason::diverged_breakdown:
+      return "DIVERGED_BREAKDOWN";
+    case ConvergedReason::diverged_indefinite_pc:
+      return "DIVERGED_INDEFINITE_PC";
+    case ConvergedReason::diverged_nanorinf:
+      return "DIVERGED_NANORINF";
+    case ConvergedReason::diverged_indefinite_mat:
+      return "DIVERGED_INDEFINITE_MAT";
   }
   return "UNKNOWN_REASON(" + std::to_string(static_cast<int>(reason)) + ")";
 }

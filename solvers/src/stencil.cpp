@@ -14,14 +14,21 @@ std::array<FaceState, 6> face_states(const Grid& grid, int i, int j, int k) {
       std::array<int, 3> q = p;
       q[d] += side == 0 ? -1 : 1;
       if (q[d] < 0 || q[d] >= n[d]) {
-        s[f] = grid.boundary(static_cast<Face>(f)) == Boundary::dirichlet ? FaceState::dirichlet_face
-                                                                           : FaceState::none;
+        s[f] = grid.boundary(static_cast<Face>(f)) == Boundary::dirichlet
+                   ? FaceState::dirichlet_face
+                   : FaceState::none;
         continue;
       }
       switch (grid.cell(q[0], q[1], q[2])) {
-        case CellType::fluid: s[f] = FaceState::coupled; break;
-        case CellType::air: s[f] = FaceState::air; break;
-        case CellType::solid: s[f] = FaceState::none; break;
+        case CellType::fluid:
+          s[f] = FaceState::coupled;
+          break;
+        case CellType::air:
+          s[f] = FaceState::air;
+          break;
+        case CellType::solid:
+          s[f] = FaceState::none;
+          break;
       }
     }
   }
@@ -48,7 +55,8 @@ StencilRow stencil_row(const Grid& grid, int i, int j, int k) {
     const int d = f / 2;
     const double inv_h2 = 1.0 / (grid.spacing()[d] * grid.spacing()[d]);
     switch (states[f]) {
-      case FaceState::none: break;
+      case FaceState::none:
+        break;
       case FaceState::coupled: {
         std::array<int, 3> q{i, j, k};
         q[d] += (f % 2 == 0) ? -1 : 1;
@@ -58,8 +66,12 @@ StencilRow stencil_row(const Grid& grid, int i, int j, int k) {
         row.diag += w;
         break;
       }
-      case FaceState::air: row.diag += kc * inv_h2; break;
-      case FaceState::dirichlet_face: row.diag += 2.0 * kc * inv_h2; break;
+      case FaceState::air:
+        row.diag += kc * inv_h2;
+        break;
+      case FaceState::dirichlet_face:
+        row.diag += 2.0 * kc * inv_h2;
+        break;
     }
   }
   return row;

@@ -34,22 +34,33 @@ std::string error_of(F f) {
 }  // namespace
 
 TEST(Grid, RejectsBadSizesAndSpacing) {
-  EXPECT_NE(error_of([] { Grid(4, {8, 8, 8}, {1, 1, 1}); }).find("dimension must be 2 or 3, got 4"),
+  EXPECT_NE(error_of([] {
+              Grid(4, {8, 8, 8}, {1, 1, 1});
+            }).find("dimension must be 2 or 3, got 4"),
             std::string::npos);
-  EXPECT_NE(error_of([] { Grid(3, {8, 0, 8}, {1, 1, 1}); }).find("size in y must be >= 1, got 0"),
+  EXPECT_NE(error_of([] {
+              Grid(3, {8, 0, 8}, {1, 1, 1});
+            }).find("size in y must be >= 1, got 0"),
             std::string::npos);
-  EXPECT_NE(error_of([] { Grid(2, {8, 8, 1}, {-0.5, 1, 1}); }).find("spacing in x must be positive"),
+  EXPECT_NE(error_of([] {
+              Grid(2, {8, 8, 1}, {-0.5, 1, 1});
+            }).find("spacing in x must be positive"),
             std::string::npos);
-  EXPECT_NE(error_of([] { Grid(3, {8, 8, 8}, {1, 1, NAN}); }).find("spacing in z"), std::string::npos);
+  EXPECT_NE(error_of([] {
+              Grid(3, {8, 8, 8}, {1, 1, NAN});
+            }).find("spacing in z"),
+            std::string::npos);
   EXPECT_NO_THROW(Grid(2, {8, 8, 0}, {1, 1, -1}));  // z is ignored in 2D
 }
 
 TEST(Grid, RejectsFieldsOfTheWrongLength) {
   Grid g = Grid::unit_box(2, 4);
-  EXPECT_NE(error_of([&] { g.set_cells(std::vector<CellType>(15)); }).find("15 entries, the grid has 16"),
-            std::string::npos);
-  EXPECT_NE(error_of([&] { g.set_coefficients(std::vector<double>(16, 0.0)); })
-                .find("coefficient of cell 0 must be positive"),
+  EXPECT_NE(
+      error_of([&] { g.set_cells(std::vector<CellType>(15)); }).find("15 entries, the grid has 16"),
+      std::string::npos);
+  EXPECT_NE(error_of([&] {
+              g.set_coefficients(std::vector<double>(16, 0.0));
+            }).find("coefficient of cell 0 must be positive"),
             std::string::npos);
 }
 
@@ -87,7 +98,8 @@ TEST(Grid, FindsFloatingComponents) {
 TEST(Geometry, GeneratorsPaintTheExpectedCells) {
   Grid g = Grid::unit_box(3, 20);
   apply_geometry(g, "sphere");
-  // Sphere of radius 0.2 in a unit box: 4/3 pi 0.2^3 = 3.35% of 8000 cells, give or take the voxelisation.
+  // Sphere of radius 0.2 in a unit box: 4/3 pi 0.2^3 = 3.35% of 8000 cells, give or take the
+  // voxelisation.
   EXPECT_NEAR(double(g.count(CellType::solid)) / g.num_cells(), 4.0 / 3.0 * M_PI * 0.008, 0.006);
   EXPECT_EQ(g.cell(10, 10, 10), CellType::solid);
   EXPECT_EQ(g.cell(0, 0, 0), CellType::fluid);
@@ -101,8 +113,9 @@ TEST(Geometry, GeneratorsPaintTheExpectedCells) {
   EXPECT_GT(a.count(CellType::solid), 0);
   for (int j = 0; j < 32; ++j) EXPECT_EQ(a.cell(0, j), CellType::fluid);  // margin kept
 
-  EXPECT_NE(error_of([&] { apply_geometry(g, "teapot"); })
-                .find("unknown geometry 'teapot' (valid: empty, sphere, boxes, random)"),
+  EXPECT_NE(error_of([&] {
+              apply_geometry(g, "teapot");
+            }).find("unknown geometry 'teapot' (valid: empty, sphere, boxes, random)"),
             std::string::npos);
 }
 
@@ -123,11 +136,14 @@ TEST(Rhs, PointSourceChecksItsPosition) {
   Grid g = Grid::unit_box(2, 4);
   const auto b = point_source_rhs(g, g.full_box(), {0.3, 0.6, 0});
   EXPECT_DOUBLE_EQ(b[g.index(1, 2)], 16.0);  // 1 / cell area
-  EXPECT_NE(error_of([&] { point_source_rhs(g, g.full_box(), {1.5, 0.5, 0}); })
-                .find("outside the domain"),
+  EXPECT_NE(error_of([&] {
+              point_source_rhs(g, g.full_box(), {1.5, 0.5, 0});
+            }).find("outside the domain"),
             std::string::npos);
   g.set_cell(1, 2, 0, CellType::solid);
-  EXPECT_NE(error_of([&] { point_source_rhs(g, g.full_box(), {0.3, 0.6, 0}); }).find("solid cell"),
+  EXPECT_NE(error_of([&] {
+              point_source_rhs(g, g.full_box(), {0.3, 0.6, 0});
+            }).find("solid cell"),
             std::string::npos);
 }
 
@@ -143,11 +159,13 @@ TEST(Io, PetscVectorRoundTripAndTruncation) {
     out.write(data.data(), static_cast<std::streamsize>(data.size() - 3));
   }
   const std::string err = error_of([&] { read_petsc_vector(path); });
-  EXPECT_NE(err.find(path + ": truncated PETSc vector file (37 bytes, a vector of length 4 needs 40)"),
-            std::string::npos)
+  EXPECT_NE(
+      err.find(path + ": truncated PETSc vector file (37 bytes, a vector of length 4 needs 40)"),
+      std::string::npos)
       << err;
   std::remove(path.c_str());
-  EXPECT_NE(error_of([&] { read_petsc_vector(path); }).find(path + ": cannot open"), std::string::npos);
+  EXPECT_NE(error_of([&] { read_petsc_vector(path); }).find(path + ": cannot open"),
+            std::string::npos);
   {
     std::ofstream out(path, std::ios::binary);
     out << "hello, world";
@@ -168,24 +186,28 @@ TEST(Io, CellTypesRoundTripAndShapeCheck) {
   EXPECT_EQ(h.cells(), g.cells());
 
   Grid wrong(3, {4, 4, 3}, {1, 1, 1});
-  EXPECT_NE(error_of([&] { read_cell_types(path, wrong); })
-                .find(": cell-type field is 3D 5x4x3, the grid is 3D 4x4x3"),
+  EXPECT_NE(error_of([&] {
+              read_cell_types(path, wrong);
+            }).find(": cell-type field is 3D 5x4x3, the grid is 3D 4x4x3"),
             std::string::npos);
   Grid flat(2, {5, 4, 1}, {1, 1, 1});
-  EXPECT_NE(error_of([&] { read_cell_types(path, flat); }).find("the grid is 2D 5x4"), std::string::npos);
+  EXPECT_NE(error_of([&] { read_cell_types(path, flat); }).find("the grid is 2D 5x4"),
+            std::string::npos);
   {
     std::ifstream in(path, std::ios::binary);
     std::string data((std::istreambuf_iterator<char>(in)), {});
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(data.data(), static_cast<std::streamsize>(data.size() - 10));
   }
-  EXPECT_NE(error_of([&] { read_cell_types(path, h); }).find("truncated cell-type file (50 of 60 cells)"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { read_cell_types(path, h); }).find("truncated cell-type file (50 of 60 cells)"),
+      std::string::npos);
   std::remove(path.c_str());
 }
 
 TEST(Io, AtomicWriteLeavesNoPartialFile) {
-  const std::string path = ::testing::TempDir() + "no_such_dir_" + std::to_string(::getpid()) + "/x.bin";
+  const std::string path =
+      ::testing::TempDir() + "no_such_dir_" + std::to_string(::getpid()) + "/x.bin";
   EXPECT_NE(error_of([&] { write_petsc_vector(path, {1.0}); }).find("cannot open for writing"),
             std::string::npos);
   std::ifstream in(path);

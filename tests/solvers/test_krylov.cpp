@@ -78,7 +78,8 @@ TEST(ConjugateGradient, EveryVectorSpaceMatchesPetscKspCg) {
     const SolveResult eigen_mf = conjugate_gradient(EigenSpace{}, stencil_apply, be, xe, options);
     const SparseMatrix A = assemble_eigen_matrix(grid);
     Eigen::VectorXd xa(be.size());
-    const SolveResult eigen_aij = conjugate_gradient(EigenSpace{}, EigenMatrixOperator{A}, be, xa, options);
+    const SolveResult eigen_aij =
+        conjugate_gradient(EigenSpace{}, EigenMatrixOperator{A}, be, xa, options);
 
     // Torch tensors with the tensor stencil, on the CPU and, where LibTorch has one, on a GPU.
     const TorchStencilOperator torch_op(grid);
@@ -95,10 +96,13 @@ TEST(ConjugateGradient, EveryVectorSpaceMatchesPetscKspCg) {
 
     // PETSc vectors with the matrix-free MATSHELL and with the assembled Mat.
     auto xp = problem.create_vector();
-    auto petsc_mf_op = [&](const petsc::Vector& in, petsc::Vector& out) { problem.apply_matrix_free(in, out); };
-    const SolveResult petsc_mf = conjugate_gradient(petsc::PetscSpace{}, petsc_mf_op, b, xp, options);
-    const SolveResult petsc_aij =
-        conjugate_gradient(petsc::PetscSpace{}, petsc::MatOperator{problem.matrix()}, b, xp, options);
+    auto petsc_mf_op = [&](const petsc::Vector& in, petsc::Vector& out) {
+      problem.apply_matrix_free(in, out);
+    };
+    const SolveResult petsc_mf =
+        conjugate_gradient(petsc::PetscSpace{}, petsc_mf_op, b, xp, options);
+    const SolveResult petsc_aij = conjugate_gradient(
+        petsc::PetscSpace{}, petsc::MatOperator{problem.matrix()}, b, xp, options);
 
     for (const SolveResult* r : {&eigen_mf, &eigen_aij, &torch_result, &petsc_mf, &petsc_aij}) {
       EXPECT_EQ(r->reason, ConvergedReason::converged_rtol);
@@ -127,7 +131,8 @@ TEST(ConjugateGradient, PreconditionedMatchesPetscJacobi) {
   Eigen::VectorXd x(b.size());
   const auto options = KrylovOptions().rtol(1e-8);
   const SolveResult plain = conjugate_gradient(EigenSpace{}, EigenMatrixOperator{A}, b, x, options);
-  const SolveResult pcg = conjugate_gradient(EigenSpace{}, EigenMatrixOperator{A}, b, x, options, jacobi);
+  const SolveResult pcg =
+      conjugate_gradient(EigenSpace{}, EigenMatrixOperator{A}, b, x, options, jacobi);
   EXPECT_TRUE(pcg.converged());
   EXPECT_LT(pcg.iterations, plain.iterations);  // Jacobi pays off with varying coefficients
 
@@ -150,8 +155,9 @@ TEST(ConjugateGradient, PreconditionedMatchesPetscJacobi) {
   KSPGetIterationNumber(ksp, &its);
   EXPECT_NEAR(pcg.iterations, its, 1);
   // The library's PCG over PETSc vectors with PETSc's own PC object.
-  const SolveResult lib = conjugate_gradient(petsc::PetscSpace{}, petsc::MatOperator{problem.matrix()}, bp,
-                                             xp, options, petsc::PcPreconditioner{pc});
+  const SolveResult lib =
+      conjugate_gradient(petsc::PetscSpace{}, petsc::MatOperator{problem.matrix()}, bp, xp, options,
+                         petsc::PcPreconditioner{pc});
   EXPECT_NEAR(lib.iterations, its, 1);
   KSPDestroy(&ksp);
 }
@@ -162,7 +168,8 @@ TEST(ConjugateGradient, ReportsAnIndefiniteOperatorInsteadOfLooping) {
   const SparseMatrix A = -assemble_eigen_matrix(grid);
   const Eigen::VectorXd b = Eigen::VectorXd::Ones(grid.num_cells());
   Eigen::VectorXd x(b.size());
-  const SolveResult r = conjugate_gradient(EigenSpace{}, EigenMatrixOperator{A}, b, x, KrylovOptions());
+  const SolveResult r =
+      conjugate_gradient(EigenSpace{}, EigenMatrixOperator{A}, b, x, KrylovOptions());
   EXPECT_EQ(r.reason, ConvergedReason::diverged_indefinite_mat);
   EXPECT_EQ(to_string(r.reason), "DIVERGED_INDEFINITE_MAT");
   EXPECT_EQ(r.iterations, 0);
@@ -173,7 +180,8 @@ TEST(ConjugateGradient, ReportsAnIndefiniteOperatorInsteadOfLooping) {
   S.insert(1, 0) = 1.0;
   Eigen::VectorXd b2(2), x2(2);
   b2 << 1.0, 0.0;
-  const SolveResult r2 = conjugate_gradient(EigenSpace{}, EigenMatrixOperator{S}, b2, x2, KrylovOptions());
+  const SolveResult r2 =
+      conjugate_gradient(EigenSpace{}, EigenMatrixOperator{S}, b2, x2, KrylovOptions());
   EXPECT_EQ(r2.reason, ConvergedReason::diverged_breakdown);
 }
 
@@ -189,7 +197,8 @@ TEST(ConjugateGradient, ReasonsForNanIterationLimitZeroRhsAndAtol) {
   EXPECT_EQ(conjugate_gradient(EigenSpace{}, op, bad, x, KrylovOptions()).reason,
             ConvergedReason::diverged_nanorinf);
 
-  const SolveResult limited = conjugate_gradient(EigenSpace{}, op, b, x, KrylovOptions().max_iterations(5));
+  const SolveResult limited =
+      conjugate_gradient(EigenSpace{}, op, b, x, KrylovOptions().max_iterations(5));
   EXPECT_EQ(limited.reason, ConvergedReason::diverged_its);
   EXPECT_EQ(limited.iterations, 5);
 
@@ -217,7 +226,8 @@ TEST(ConjugateGradient, NonzeroInitialGuessAndMonitor) {
   const Eigen::VectorXd b = to_eigen(random_rhs(grid, grid.full_box(), 2));
   Eigen::VectorXd x(b.size());
   std::vector<std::pair<int, double>> seen;
-  const auto options = KrylovOptions().rtol(1e-10).monitor([&](int it, double r) { seen.emplace_back(it, r); });
+  const auto options =
+      KrylovOptions().rtol(1e-10).monitor([&](int it, double r) { seen.emplace_back(it, r); });
   const SolveResult first = conjugate_gradient(EigenSpace{}, EigenMatrixOperator{A}, b, x, options);
   ASSERT_EQ(seen.size(), first.residual_history.size());
   for (std::size_t i = 0; i < seen.size(); ++i) {
@@ -225,8 +235,9 @@ TEST(ConjugateGradient, NonzeroInitialGuessAndMonitor) {
     EXPECT_EQ(seen[i].second, first.residual_history[i]);
   }
   // Restarting from the converged solution needs no iteration.
-  const SolveResult again = conjugate_gradient(EigenSpace{}, EigenMatrixOperator{A}, b, x,
-                                               KrylovOptions().rtol(1e-8).nonzero_initial_guess(true));
+  const SolveResult again =
+      conjugate_gradient(EigenSpace{}, EigenMatrixOperator{A}, b, x,
+                         KrylovOptions().rtol(1e-8).nonzero_initial_guess(true));
   EXPECT_EQ(again.iterations, 0);
   EXPECT_TRUE(again.converged());
 }

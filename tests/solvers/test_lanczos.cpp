@@ -38,8 +38,10 @@ TEST(Lanczos, FullRunReproducesTheWholeSpectrum) {
   Eigen::VectorXd start = random_vector(grid.num_cells(), 1);
   std::vector<std::int64_t> fluid;
   for (std::int64_t c = 0; c < grid.num_cells(); ++c) {
-    if (grid.cells()[c] == CellType::fluid) fluid.push_back(c);
-    else start[c] = 0.0;
+    if (grid.cells()[c] == CellType::fluid)
+      fluid.push_back(c);
+    else
+      start[c] = 0.0;
   }
   const auto n = static_cast<Eigen::Index>(fluid.size());
   Eigen::MatrixXd dense(n, n);
@@ -48,18 +50,21 @@ TEST(Lanczos, FullRunReproducesTheWholeSpectrum) {
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> reference(dense);
 
   auto op = [&](const Eigen::VectorXd& x, Eigen::VectorXd& y) { y = A * x; };
-  const auto result = lanczos(EigenSpace{}, op, start, LanczosOptions().steps(int(n)).compute_vectors(true));
+  const auto result =
+      lanczos(EigenSpace{}, op, start, LanczosOptions().steps(int(n)).compute_vectors(true));
   ASSERT_EQ(result.steps, n);
   const double scale = reference.eigenvalues().maxCoeff();
   for (Eigen::Index i = 0; i < n; ++i) {
-    EXPECT_NEAR(result.ritz_values[i], reference.eigenvalues()[i], 1e-9 * scale) << "eigenvalue " << i;
+    EXPECT_NEAR(result.ritz_values[i], reference.eigenvalues()[i], 1e-9 * scale)
+        << "eigenvalue " << i;
     const Eigen::VectorXd& y = result.ritz_vectors[i];
     EXPECT_NEAR(y.norm(), 1.0, 1e-10);
     EXPECT_LE((A * y - result.ritz_values[i] * y).norm(), 1e-8 * scale) << "Ritz pair " << i;
   }
   // The Ritz vectors are orthonormal.
   for (int i = 0; i < 5; ++i)
-    for (int j = i + 1; j < 5; ++j) EXPECT_NEAR(result.ritz_vectors[i].dot(result.ritz_vectors[j]), 0.0, 1e-10);
+    for (int j = i + 1; j < 5; ++j)
+      EXPECT_NEAR(result.ritz_vectors[i].dot(result.ritz_vectors[j]), 0.0, 1e-10);
 }
 
 TEST(Lanczos, ShortRunFindsTheExtremeEigenvaluesAndHonestResidualBounds) {
@@ -89,7 +94,8 @@ TEST(Lanczos, StopsOnAnInvariantSubspace) {
   const Grid grid = Grid::unit_box(2, 10);
   const SparseMatrix A = assemble_eigen_matrix(grid);
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig{Eigen::MatrixXd(A)};
-  const Eigen::VectorXd start = eig.eigenvectors().col(0) + eig.eigenvectors().col(10) + eig.eigenvectors().col(50);
+  const Eigen::VectorXd start =
+      eig.eigenvectors().col(0) + eig.eigenvectors().col(10) + eig.eigenvectors().col(50);
   auto op = [&](const Eigen::VectorXd& x, Eigen::VectorXd& y) { y = A * x; };
   const auto result = lanczos(EigenSpace{}, op, start, LanczosOptions().steps(20));
   EXPECT_TRUE(result.invariant_subspace);
@@ -105,18 +111,22 @@ TEST(Lanczos, PetscVectorsGiveTheSameRitzValues) {
   auto start = problem.create_vector();
   problem.set_from_grid_field(start_field, start);
   const auto options = LanczosOptions().steps(30);
-  const auto on_petsc = lanczos(petsc::PetscSpace{}, petsc::MatOperator{problem.matrix()}, start, options);
+  const auto on_petsc =
+      lanczos(petsc::PetscSpace{}, petsc::MatOperator{problem.matrix()}, start, options);
   auto op = [&](const Eigen::VectorXd& x, Eigen::VectorXd& y) { y = A * x; };
-  const Eigen::VectorXd se = Eigen::Map<const Eigen::VectorXd>(start_field.data(), grid.num_cells());
+  const Eigen::VectorXd se =
+      Eigen::Map<const Eigen::VectorXd>(start_field.data(), grid.num_cells());
   const auto on_eigen = lanczos(EigenSpace{}, op, se, options);
   ASSERT_EQ(on_petsc.steps, on_eigen.steps);
   for (int i = 0; i < on_eigen.steps; ++i)
-    EXPECT_NEAR(on_petsc.ritz_values[i], on_eigen.ritz_values[i], 1e-9 * on_eigen.ritz_values.back());
+    EXPECT_NEAR(on_petsc.ritz_values[i], on_eigen.ritz_values[i],
+                1e-9 * on_eigen.ritz_values.back());
 }
 
 TEST(Lanczos, RejectsBadInput) {
   auto op = [](const Eigen::VectorXd& x, Eigen::VectorXd& y) { y = x; };
-  EXPECT_THROW(lanczos(EigenSpace{}, op, Eigen::VectorXd::Zero(4), LanczosOptions()), std::invalid_argument);
+  EXPECT_THROW(lanczos(EigenSpace{}, op, Eigen::VectorXd::Zero(4), LanczosOptions()),
+               std::invalid_argument);
   EXPECT_THROW(lanczos(EigenSpace{}, op, Eigen::VectorXd::Ones(4), LanczosOptions().steps(0)),
                std::invalid_argument);
 }

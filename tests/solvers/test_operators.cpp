@@ -70,12 +70,14 @@ TEST(Operators, MatrixFreeOnASubBoxWithGhostsMatchesAssembled) {
         if (owned.lo[d] + owned.n[d] < n[d]) ++ghost.n[d];
       }
       const StencilOperator op(grid, owned);
-      const auto xg = restrict_to_box(grid, std::vector<double>(x.data(), x.data() + x.size()), ghost);
+      const auto xg =
+          restrict_to_box(grid, std::vector<double>(x.data(), x.data() + x.size()), ghost);
       std::vector<double> y(static_cast<std::size_t>(owned.num_cells()));
       op.apply(xg.data(), ghost, y.data());
       const auto want = restrict_to_box(
           grid, std::vector<double>(expected.data(), expected.data() + expected.size()), owned);
-      for (std::size_t c = 0; c < y.size(); ++c) EXPECT_NEAR(y[c], want[c], 1e-12 * std::abs(want[c]) + 1e-12);
+      for (std::size_t c = 0; c < y.size(); ++c)
+        EXPECT_NEAR(y[c], want[c], 1e-12 * std::abs(want[c]) + 1e-12);
       // Without the ghost layer the operator refuses instead of reading out of bounds.
       if (!(ghost == owned)) {
         EXPECT_THROW(op.apply(xg.data(), owned, y.data()), std::invalid_argument);
@@ -91,7 +93,8 @@ TEST(Operators, TensorStencilMatchesAssembled) {
     const Eigen::VectorXd x = random_vector(grid.num_cells(), 4);
     const Eigen::VectorXd expected = A * x;
     const TorchStencilOperator op(grid);
-    torch::Tensor xt = torch::from_blob(const_cast<double*>(x.data()), {x.size()}, torch::kFloat64).clone();
+    torch::Tensor xt =
+        torch::from_blob(const_cast<double*>(x.data()), {x.size()}, torch::kFloat64).clone();
     torch::Tensor yt = torch::empty_like(xt);
     op(xt, yt);
     const Eigen::Map<const Eigen::VectorXd> y(yt.data_ptr<double>(), yt.numel());
@@ -123,14 +126,18 @@ static double manufactured_error(Grid grid) {
   const auto f = exact.rhs(grid.full_box());
   const auto u = exact.solution(grid.full_box());
   const StencilOperator op(grid);
-  auto apply = [&](const Eigen::VectorXd& in, Eigen::VectorXd& out) { op.apply(in.data(), out.data()); };
-  Eigen::VectorXd b = Eigen::Map<const Eigen::VectorXd>(f.data(), static_cast<Eigen::Index>(f.size()));
+  auto apply = [&](const Eigen::VectorXd& in, Eigen::VectorXd& out) {
+    op.apply(in.data(), out.data());
+  };
+  Eigen::VectorXd b =
+      Eigen::Map<const Eigen::VectorXd>(f.data(), static_cast<Eigen::Index>(f.size()));
   Eigen::VectorXd x(b.size());
   const auto result = conjugate_gradient(EigenSpace{}, apply, b, x, KrylovOptions().rtol(1e-12));
   EXPECT_TRUE(result.converged()) << to_string(result.reason);
   const Eigen::Map<const Eigen::VectorXd> ue(u.data(), static_cast<Eigen::Index>(u.size()));
   Eigen::VectorXd e = x - ue;
-  if (!grid.floating_components().empty()) e.array() -= e.mean();  // solution defined up to a constant
+  if (!grid.floating_components().empty())
+    e.array() -= e.mean();  // solution defined up to a constant
   return e.lpNorm<Eigen::Infinity>();
 }
 
@@ -159,7 +166,8 @@ TEST(Operators, SecondOrderConvergenceUnderRefinement) {
     for (std::size_t i = 1; i < errors.size(); ++i) {
       const double order = std::log2(errors[i - 1] / errors[i]);
       SCOPED_TRACE("dim " + std::to_string(c.dim) + " " + to_string(c.lo) + "/" + to_string(c.hi) +
-                   ": errors " + std::to_string(errors[i - 1]) + " -> " + std::to_string(errors[i]));
+                   ": errors " + std::to_string(errors[i - 1]) + " -> " +
+                   std::to_string(errors[i]));
       EXPECT_GT(order, 1.8);
       EXPECT_LT(order, 2.3);
     }

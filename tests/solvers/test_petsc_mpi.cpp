@@ -1,6 +1,7 @@
-// Run on 1, 2 and 4 ranks: the distributed PETSc forms of the operator (assembled AIJ on the DMDA and
-// the matrix-free MATSHELL with ghost exchange) agree with the serial Eigen matrix, and CG over PETSc
-// vectors gives the same iterations and solution as the serial solve, whatever the rank count.
+// Run on 1, 2 and 4 ranks: the distributed PETSc forms of the operator (assembled AIJ on the DMDA
+// and the matrix-free MATSHELL with ghost exchange) agree with the serial Eigen matrix, and CG over
+// PETSc vectors gives the same iterations and solution as the serial solve, whatever the rank
+// count.
 #include <gtest/gtest.h>
 
 #include <petscksp.h>
@@ -83,7 +84,9 @@ TEST(PetscMpi, CgDoesNotDependOnTheRankCount) {
     ASSERT_TRUE(serial.converged());
 
     auto x = problem.create_vector();
-    auto mf = [&](const petsc::Vector& in, petsc::Vector& out) { problem.apply_matrix_free(in, out); };
+    auto mf = [&](const petsc::Vector& in, petsc::Vector& out) {
+      problem.apply_matrix_free(in, out);
+    };
     const SolveResult distributed = conjugate_gradient(petsc::PetscSpace{}, mf, b, x, options);
     EXPECT_EQ(distributed.reason, ConvergedReason::converged_rtol);
     // Reductions are summed in a different order on each rank count; the counts may differ by one.

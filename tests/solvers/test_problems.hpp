@@ -1,4 +1,5 @@
-// Shared fixtures for the solvers tests: the set of test geometries every operator form must agree on.
+// Shared fixtures for the solvers tests: the set of test geometries every operator form must agree
+// on.
 #pragma once
 
 #include <string>

@@ -1,6 +1,6 @@
-// GoogleTest main for deepsolve: InitGoogleTest first (it strips --gtest_* flags), then PETSc (which
-// initialises MPI) with the remaining arguments. Only rank 0 prints; every rank's failures count,
-// and all ranks agree on the exit code (MPI_Allreduce of the per-rank outcome).
+// GoogleTest main for deepsolve: InitGoogleTest first (it strips --gtest_* flags), then PETSc
+// (which initialises MPI) with the remaining arguments. Only rank 0 prints; every rank's failures
+// count, and all ranks agree on the exit code (MPI_Allreduce of the per-rank outcome).
 #include <gtest/gtest.h>
 
 #include "deepsolve/solvers/config.hpp"
@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
   int failed = RUN_ALL_TESTS() != 0 ? 1 : 0;
   int any_failed = 0;
   MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, PETSC_COMM_WORLD);
-  if (any_failed && !failed) std::fprintf(stderr, "[rank %d] a test failed on another rank\n", rank);
+  if (any_failed && !failed)
+    std::fprintf(stderr, "[rank %d] a test failed on another rank\n", rank);
   PetscFinalize();
   return any_failed;
 #else

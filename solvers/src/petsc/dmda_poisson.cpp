@@ -29,13 +29,12 @@ DmdaPoisson::DmdaPoisson(MPI_Comm comm, const Grid& grid) : comm_(comm), grid_(g
   const auto& n = grid.size();
   if (grid.dim() == 2) {
     DEEPSOLVE_PETSC_CALL(DMDACreate2d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR,
-                                      n[0], n[1], PETSC_DECIDE, PETSC_DECIDE, 1, 1, nullptr, nullptr,
-                                      &da_));
+                                      n[0], n[1], PETSC_DECIDE, PETSC_DECIDE, 1, 1, nullptr,
+                                      nullptr, &da_));
   } else {
-    DEEPSOLVE_PETSC_CALL(DMDACreate3d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE,
-                                      DMDA_STENCIL_STAR, n[0], n[1], n[2], PETSC_DECIDE,
-                                      PETSC_DECIDE, PETSC_DECIDE, 1, 1, nullptr, nullptr, nullptr,
-                                      &da_));
+    DEEPSOLVE_PETSC_CALL(DMDACreate3d(
+        comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR, n[0], n[1],
+        n[2], PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE, 1, 1, nullptr, nullptr, nullptr, &da_));
   }
   DEEPSOLVE_PETSC_CALL(DMSetFromOptions(da_));
   DEEPSOLVE_PETSC_CALL(DMSetUp(da_));

@@ -1,4 +1,5 @@
-// The Poisson operator (stencil.hpp) assembled as an Eigen sparse matrix: the serial reference form.
+// The Poisson operator (stencil.hpp) assembled as an Eigen sparse matrix: the serial reference
+// form.
 #pragma once
 
 #include <Eigen/SparseCore>

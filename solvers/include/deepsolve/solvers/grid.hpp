@@ -31,9 +31,7 @@ Boundary boundary_from_string(const std::string& name);
 struct Box {
   std::array<int, 3> lo{0, 0, 0};
   std::array<int, 3> n{1, 1, 1};
-  std::int64_t num_cells() const {
-    return static_cast<std::int64_t>(n[0]) * n[1] * n[2];
-  }
+  std::int64_t num_cells() const { return static_cast<std::int64_t>(n[0]) * n[1] * n[2]; }
   bool operator==(const Box& o) const { return lo == o.lo && n == o.n; }
 };
 

@@ -16,7 +16,9 @@ constexpr std::uint64_t splitmix64(std::uint64_t z) {
 }
 
 /// Uniform double in [0, 1) from the top 53 bits.
-inline double to_unit_double(std::uint64_t bits) { return double(bits >> 11) * 0x1.0p-53; }
+inline double to_unit_double(std::uint64_t bits) {
+  return double(bits >> 11) * 0x1.0p-53;
+}
 
 /// Standard normal for (seed, counter) by Box-Muller on two hashed uniforms.
 inline double hashed_normal(std::uint64_t seed, std::uint64_t counter) {

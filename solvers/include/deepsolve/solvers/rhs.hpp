@@ -37,7 +37,8 @@ std::vector<double> point_source_rhs(const Grid& grid, const Box& box,
                                      std::array<double, 3> position, double strength = 1.0);
 
 /// Copies the part of a whole-grid field that lies in `box`.
-std::vector<double> restrict_to_box(const Grid& grid, const std::vector<double>& full, const Box& box);
+std::vector<double> restrict_to_box(const Grid& grid, const std::vector<double>& full,
+                                    const Box& box);
 
 /// Index of the first entry that is NaN or infinite, or -1.
 std::int64_t first_non_finite(const std::vector<double>& values);

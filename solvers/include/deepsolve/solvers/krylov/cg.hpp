@@ -14,9 +14,9 @@ namespace deepsolve::solvers {
 /// an SPD preconditioner (IdentityPreconditioner for none). x is overwritten (and read first when
 /// options.nonzero_initial_guess()).
 template <class Space, class Operator, class Preconditioner = IdentityPreconditioner>
-SolveResult conjugate_gradient(const Space& space, const Operator& A, const typename Space::vector& b,
-                               typename Space::vector& x, const KrylovOptions& options,
-                               const Preconditioner& M = {}) {
+SolveResult conjugate_gradient(const Space& space, const Operator& A,
+                               const typename Space::vector& b, typename Space::vector& x,
+                               const KrylovOptions& options, const Preconditioner& M = {}) {
   constexpr bool preconditioned = !std::is_same_v<Preconditioner, IdentityPreconditioner>;
   options.validate();
   SolveResult result;
@@ -50,28 +50,30 @@ SolveResult conjugate_gradient(const Space& space, const Operator& A, const type
     if (result.reason == ConvergedReason::iterating) {
       M(r, z);
       rz = space.dot(r, z);
-      if (!std::isfinite(rz)) result.reason = ConvergedReason::diverged_nanorinf;
-      else if (rz < 0.0) result.reason = ConvergedReason::diverged_indefinite_pc;
+      if (!std::isfinite(rz))
+        result.reason = ConvergedReason::diverged_nanorinf;
+      else if (rz < 0.0)
+        result.reason = ConvergedReason::diverged_indefinite_pc;
     }
   }
   if (result.reason == ConvergedReason::iterating) space.copy(zr, p);  // p <- z
 
   int it = 0;
   while (result.reason == ConvergedReason::iterating) {
-    A(p, q);                              // q <- A p
-    const double pq = space.dot(p, q);    // p^T A p
+    A(p, q);                            // q <- A p
+    const double pq = space.dot(p, q);  // p^T A p
     if (!std::isfinite(pq)) {
       result.reason = ConvergedReason::diverged_nanorinf;
       break;
     }
     if (pq <= 0.0) {  // no positive curvature along p: A is not SPD (or p is zero by breakdown)
-      result.reason = pq < 0.0 ? ConvergedReason::diverged_indefinite_mat
-                               : ConvergedReason::diverged_breakdown;
+      result.reason =
+          pq < 0.0 ? ConvergedReason::diverged_indefinite_mat : ConvergedReason::diverged_breakdown;
       break;
     }
     const double alpha = rz / pq;
-    space.axpy(alpha, p, x);              // x <- x + alpha p
-    space.axpy(-alpha, q, r);             // r <- r - alpha A p
+    space.axpy(alpha, p, x);   // x <- x + alpha p
+    space.axpy(-alpha, q, r);  // r <- r - alpha A p
     ++it;
     const double rr_new = space.dot(r, r);
     rnorm = std::sqrt(rr_new);
@@ -81,7 +83,7 @@ SolveResult conjugate_gradient(const Space& space, const Operator& A, const type
 
     double rz_new = rr_new;
     if constexpr (preconditioned) {
-      M(r, z);                            // z <- M^{-1} r
+      M(r, z);  // z <- M^{-1} r
       rz_new = space.dot(r, z);
       if (!std::isfinite(rz_new)) {
         result.reason = ConvergedReason::diverged_nanorinf;
@@ -95,11 +97,11 @@ SolveResult conjugate_gradient(const Space& space, const Operator& A, const type
     }
     const double beta = rz_new / rz;
     rz = rz_new;
-    space.aypx(beta, zr, p);              // p <- z + beta p
+    space.aypx(beta, zr, p);  // p <- z + beta p
   }
   result.iterations = it;
 
-  A(x, q);                                // true residual of the returned x
+  A(x, q);  // true residual of the returned x
   space.copy(b, r);
   space.axpy(-1.0, q, r);
   const double true_rnorm = norm(space, r);

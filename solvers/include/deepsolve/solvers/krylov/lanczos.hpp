@@ -27,11 +27,11 @@ struct LanczosOptions {
 
 template <class Vector>
 struct LanczosResult {
-  std::vector<double> alpha, beta;       ///< the tridiagonal T_m (beta has steps-1 entries)
-  std::vector<double> ritz_values;       ///< eigenvalues of T_m, ascending
-  std::vector<double> residual_bounds;   ///< ||A y_i - theta_i y_i|| = beta_m |s_{m,i}|
-  std::vector<Vector> ritz_vectors;      ///< unit-norm, same order as ritz_values (if requested)
-  int steps = 0;                         ///< steps taken (fewer than asked on an invariant subspace)
+  std::vector<double> alpha, beta;      ///< the tridiagonal T_m (beta has steps-1 entries)
+  std::vector<double> ritz_values;      ///< eigenvalues of T_m, ascending
+  std::vector<double> residual_bounds;  ///< ||A y_i - theta_i y_i|| = beta_m |s_{m,i}|
+  std::vector<Vector> ritz_vectors;     ///< unit-norm, same order as ritz_values (if requested)
+  int steps = 0;                        ///< steps taken (fewer than asked on an invariant subspace)
   bool invariant_subspace = false;
 };
 
@@ -42,7 +42,8 @@ LanczosResult<typename Space::vector> lanczos(const Space& space, const Operator
                                               const LanczosOptions& options) {
   using Vector = typename Space::vector;
   if (options.steps() < 1)
-    throw std::invalid_argument("Lanczos steps must be >= 1, got " + std::to_string(options.steps()));
+    throw std::invalid_argument("Lanczos steps must be >= 1, got " +
+                                std::to_string(options.steps()));
   const double start_norm = norm(space, start);
   if (!(start_norm > 0.0) || !std::isfinite(start_norm))
     throw std::invalid_argument("Lanczos start vector must be nonzero and finite");
@@ -57,10 +58,10 @@ LanczosResult<typename Space::vector> lanczos(const Space& space, const Operator
   double beta_last = 0.0;
 
   for (int j = 0; j < options.steps(); ++j) {
-    A(V[j], w);                                             // w <- A v_j
+    A(V[j], w);                                               // w <- A v_j
     if (j > 0) space.axpy(-result.beta[j - 1], V[j - 1], w);  // w <- w - beta_{j-1} v_{j-1}
     const double alpha = space.dot(V[j], w);
-    space.axpy(-alpha, V[j], w);                            // w <- w - alpha_j v_j
+    space.axpy(-alpha, V[j], w);  // w <- w - alpha_j v_j
     result.alpha.push_back(alpha);
     // Full reorthogonalisation, twice ("twice is enough", Parlett): keeps V orthonormal to
     // working precision so no spurious copies of converged Ritz values appear.

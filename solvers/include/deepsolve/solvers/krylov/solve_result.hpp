@@ -12,21 +12,23 @@ namespace deepsolve::solvers {
 
 enum class ConvergedReason : int {
   iterating = 0,
-  converged_rtol = 2,       ///< ||r|| <= rtol ||b||
-  converged_atol = 3,       ///< ||r|| <= atol
-  converged_its = 4,        ///< stopped after max_iterations by request (Lanczos, fixed-step use)
+  converged_rtol = 2,  ///< ||r|| <= rtol ||b||
+  converged_atol = 3,  ///< ||r|| <= atol
+  converged_its = 4,   ///< stopped after max_iterations by request (Lanczos, fixed-step use)
   diverged_null = -2,
   diverged_its = -3,        ///< max_iterations reached without converging
   diverged_dtol = -4,       ///< ||r|| >= dtol ||b||
   diverged_breakdown = -5,  ///< a zero denominator that is not curvature information
   diverged_indefinite_pc = -8,
-  diverged_nanorinf = -9,   ///< a residual or step became NaN or infinite
+  diverged_nanorinf = -9,         ///< a residual or step became NaN or infinite
   diverged_indefinite_mat = -10,  ///< p^T A p < 0: the operator is not positive definite
 };
 
 /// PETSc's spelling, e.g. "CONVERGED_RTOL", "DIVERGED_INDEFINITE_MAT".
 std::string to_string(ConvergedReason reason);
-inline bool converged(ConvergedReason r) { return static_cast<int>(r) > 0; }
+inline bool converged(ConvergedReason r) {
+  return static_cast<int>(r) > 0;
+}
 
 struct SolveResult {
   ConvergedReason reason = ConvergedReason::iterating;

@@ -23,13 +23,14 @@ class Error : public std::runtime_error {
   PetscErrorCode code_;
 };
 
-[[noreturn]] void throw_error(PetscErrorCode code, const char* expression, const char* file, int line);
+[[noreturn]] void throw_error(PetscErrorCode code, const char* expression, const char* file,
+                              int line);
 
 /// Throws petsc::Error when the PETSc expression fails.
-#define DEEPSOLVE_PETSC_CALL(...)                                                      \
-  do {                                                                                 \
-    const PetscErrorCode deepsolve_ierr_ = (__VA_ARGS__);                              \
-    if (deepsolve_ierr_ != 0)                                                          \
+#define DEEPSOLVE_PETSC_CALL(...)                                                         \
+  do {                                                                                    \
+    const PetscErrorCode deepsolve_ierr_ = (__VA_ARGS__);                                 \
+    if (deepsolve_ierr_ != 0)                                                             \
       ::deepsolve::petsc::throw_error(deepsolve_ierr_, #__VA_ARGS__, __FILE__, __LINE__); \
   } while (0)
 

@@ -49,8 +49,12 @@ struct PetscSpace {
     DEEPSOLVE_PETSC_CALL(VecDot(a, b, &d));
     return PetscRealPart(d);
   }
-  void axpy(double alpha, const vector& x, vector& y) const { DEEPSOLVE_PETSC_CALL(VecAXPY(y, alpha, x)); }
-  void aypx(double alpha, const vector& x, vector& y) const { DEEPSOLVE_PETSC_CALL(VecAYPX(y, alpha, x)); }
+  void axpy(double alpha, const vector& x, vector& y) const {
+    DEEPSOLVE_PETSC_CALL(VecAXPY(y, alpha, x));
+  }
+  void aypx(double alpha, const vector& x, vector& y) const {
+    DEEPSOLVE_PETSC_CALL(VecAYPX(y, alpha, x));
+  }
   void copy(const vector& src, vector& dst) const { DEEPSOLVE_PETSC_CALL(VecCopy(src, dst)); }
   void scale(double alpha, vector& x) const { DEEPSOLVE_PETSC_CALL(VecScale(x, alpha)); }
   void set_zero(vector& x) const { DEEPSOLVE_PETSC_CALL(VecZeroEntries(x)); }

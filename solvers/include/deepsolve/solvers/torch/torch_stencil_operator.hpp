@@ -1,5 +1,5 @@
-// The Poisson operator (stencil.hpp) expressed with tensor operations, so it runs on whatever device
-// LibTorch has (CPU, CUDA) and a whole CG solve can stay there. Whole grid, float64.
+// The Poisson operator (stencil.hpp) expressed with tensor operations, so it runs on whatever
+// device LibTorch has (CPU, CUDA) and a whole CG solve can stay there. Whole grid, float64.
 #pragma once
 
 #include <torch/torch.h>
