@@ -1,9 +1,43 @@
 #include "deepsolve/solvers/petsc/classical.hpp"
 
+#include "deepsolve/solvers/petsc/cell_centred_multigrid.hpp"
+
 #include <algorithm>
+#include <array>
 #include <stdexcept>
+#include <utility>
 
 namespace deepsolve::petsc {
+
+namespace {
+
+/// Parallel ICC(0) is block Jacobi with an ICC(0) factorisation of each rank's block. PCBJACOBI
+/// creates its blocks in KSPSetUp, so that is when their PCs can be set; a -sub_pc_type from the
+/// options database wins.
+void use_icc_blocks(KSP ksp) {
+  PC pc;
+  DEEPSOLVE_PETSC_CALL(KSPGetPC(ksp, &pc));
+  PetscBool bjacobi = PETSC_FALSE;
+  DEEPSOLVE_PETSC_CALL(PetscObjectTypeCompare((PetscObject)pc, PCBJACOBI, &bjacobi));
+  if (!bjacobi) return;  // -pc_type overrode it
+  DEEPSOLVE_PETSC_CALL(KSPSetUp(ksp));
+  PetscInt blocks = 0;
+  KSP* sub = nullptr;
+  DEEPSOLVE_PETSC_CALL(PCBJacobiGetSubKSP(pc, &blocks, nullptr, &sub));
+  for (PetscInt b = 0; b < blocks; ++b) {
+    const char* prefix = nullptr;
+    DEEPSOLVE_PETSC_CALL(KSPGetOptionsPrefix(sub[b], &prefix));
+    PetscBool given = PETSC_FALSE;
+    DEEPSOLVE_PETSC_CALL(PetscOptionsHasName(nullptr, prefix, "-pc_type", &given));
+    if (given) continue;
+    PC subpc;
+    DEEPSOLVE_PETSC_CALL(KSPGetPC(sub[b], &subpc));
+    DEEPSOLVE_PETSC_CALL(PCSetType(subpc, PCICC));
+    DEEPSOLVE_PETSC_CALL(PCSetFromOptions(subpc));  // -sub_pc_factor_levels etc.
+  }
+}
+
+}  // namespace
 
 std::vector<ClassicalMethod> classical_methods() {
   return {
@@ -12,31 +46,14 @@ std::vector<ClassicalMethod> classical_methods() {
       {"icc", "KSPCG + ICC(0) (block Jacobi with ICC(0) blocks on more than one rank)"},
       {"gamg", "KSPCG + PCGAMG (smoothed aggregation, PETSc defaults)"},
       {"boomeramg", "KSPCG + PCHYPRE BoomerAMG (hypre defaults)"},
-      {"gmg", "KSPCG + PCMG on the DMDA hierarchy (Galerkin, cell-centred Q0 transfer)"},
+      {"gmg",
+       "KSPCG + PCMG V-cycle on the DMDA hierarchy (Galerkin, cell-centred linear transfer)"},
   };
 }
 
 bool is_classical_method(const std::string& name) {
   const auto m = classical_methods();
   return std::any_of(m.begin(), m.end(), [&](const auto& c) { return c.name == name; });
-}
-
-int multigrid_levels(const DmdaPoisson& problem) {
-  PetscInt procs[3] = {1, 1, 1};
-  DEEPSOLVE_PETSC_CALL(DMDAGetInfo(problem.dm(), nullptr, nullptr, nullptr, nullptr, &procs[0],
-                                   &procs[1], &procs[2], nullptr, nullptr, nullptr, nullptr, nullptr,
-                                   nullptr));
-  auto n = problem.grid().size();
-  int levels = 1;
-  for (;;) {
-    bool ok = true;
-    for (int d = 0; d < problem.grid().dim(); ++d)
-      ok = ok && n[d] % 2 == 0 && n[d] / 2 >= std::max<int>(4, static_cast<int>(procs[d]));
-    if (!ok) break;
-    for (int d = 0; d < problem.grid().dim(); ++d) n[d] /= 2;
-    ++levels;
-  }
-  return levels;
 }
 
 void configure_classical_ksp(KSP ksp, const std::string& method, const DmdaPoisson& problem,
@@ -58,12 +75,7 @@ void configure_classical_ksp(KSP ksp, const std::string& method, const DmdaPoiss
   } else if (method == "jacobi") {
     DEEPSOLVE_PETSC_CALL(PCSetType(pc, PCJACOBI));
   } else if (method == "icc") {
-    if (size == 1) {
-      DEEPSOLVE_PETSC_CALL(PCSetType(pc, PCICC));
-    } else {
-      DEEPSOLVE_PETSC_CALL(PCSetType(pc, PCBJACOBI));
-      DEEPSOLVE_PETSC_CALL(PetscOptionsSetValue(nullptr, "-sub_pc_type", "icc"));
-    }
+    DEEPSOLVE_PETSC_CALL(PCSetType(pc, size == 1 ? PCICC : PCBJACOBI));
   } else if (method == "gamg") {
     DEEPSOLVE_PETSC_CALL(PCSetType(pc, PCGAMG));
   } else if (method == "boomeramg") {
@@ -71,16 +83,24 @@ void configure_classical_ksp(KSP ksp, const std::string& method, const DmdaPoiss
     DEEPSOLVE_PETSC_CALL(PCSetType(pc, PCHYPRE));
     DEEPSOLVE_PETSC_CALL(PCHYPRESetType(pc, "boomeramg"));
 #else
-    throw std::invalid_argument("solver 'boomeramg' needs a PETSc built with hypre; this one is not");
+    throw std::invalid_argument(
+        "solver 'boomeramg' needs a PETSc built with hypre; this one is not");
 #endif
   } else if (method == "gmg") {
-    DEEPSOLVE_PETSC_CALL(KSPSetDM(ksp, problem.dm()));
-    DEEPSOLVE_PETSC_CALL(KSPSetDMActive(ksp, PETSC_FALSE));  // operators are ours, not the DM's
     DEEPSOLVE_PETSC_CALL(PCSetType(pc, PCMG));
     DEEPSOLVE_PETSC_CALL(PCMGSetLevels(pc, multigrid_levels(problem), nullptr));
     DEEPSOLVE_PETSC_CALL(PCMGSetGalerkin(pc, PC_MG_GALERKIN_BOTH));
   }
   DEEPSOLVE_PETSC_CALL(KSPSetFromOptions(ksp));
+  // What needs the options applied first: -pc_mg_levels decides how many transfers there are, and
+  // -pc_type/-sub_pc_type may replace the PCs.
+  if (method == "gmg") {
+    PetscBool mg = PETSC_FALSE;
+    DEEPSOLVE_PETSC_CALL(PetscObjectTypeCompare((PetscObject)pc, PCMG, &mg));
+    if (mg) set_cell_centred_multigrid(ksp, pc, problem);
+  } else if (method == "icc" && size > 1) {
+    use_icc_blocks(ksp);
+  }
 }
 
 }  // namespace deepsolve::petsc

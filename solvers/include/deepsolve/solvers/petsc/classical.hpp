@@ -1,7 +1,10 @@
 // The classical PETSc solvers deepsolve measures itself against, configured on a DmdaPoisson
 // problem: CG with no preconditioner, Jacobi, ICC(0), GAMG, hypre BoomerAMG and geometric
-// multigrid (PCMG on the DMDA hierarchy, Galerkin coarse operators). All use KSPCG with the
-// unpreconditioned residual norm, so every method stops on the same quantity.
+// multigrid (PCMG V-cycles on the DMDA hierarchy, every axis halved per level, cell-centred
+// linear interpolation, Galerkin coarse operators; -deepsolve_gmg_interpolation q0 switches to
+// PETSc's piecewise-constant DMDA_Q0 transfer, whose iteration count grows with the grid size).
+// All use KSPCG with the unpreconditioned residual norm, so every method stops on the same
+// quantity.
 #pragma once
 
 #include <petscksp.h>
@@ -9,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "deepsolve/solvers/petsc/cell_centred_multigrid.hpp"
 #include "deepsolve/solvers/petsc/dmda_poisson.hpp"
 
 namespace deepsolve::petsc {
@@ -22,13 +26,12 @@ std::vector<ClassicalMethod> classical_methods();
 bool is_classical_method(const std::string& name);
 
 /// Configures `ksp` (operators already set to problem.matrix()) as the named method with the given
-/// tolerances, then applies the options database (so -ksp_monitor, -pc_mg_levels etc. still work).
-/// Throws std::invalid_argument for an unknown name, listing the valid ones.
+/// tolerances, then applies the options database (so -ksp_monitor, -pc_mg_levels, -sub_pc_type
+/// etc. still work). For "icc" on more than one rank this calls KSPSetUp (block Jacobi creates its
+/// blocks there; each gets ICC(0) unless -sub_pc_type says otherwise). Throws
+/// std::invalid_argument for an unknown name, listing the valid ones, and for more -pc_mg_levels
+/// than multigrid_levels() allows.
 void configure_classical_ksp(KSP ksp, const std::string& method, const DmdaPoisson& problem,
                              double rtol, double atol, int max_iterations);
-
-/// Number of PCMG levels the DMDA hierarchy supports: halve while every axis stays even and keeps at
-/// least 4 cells per axis and one per rank.
-int multigrid_levels(const DmdaPoisson& problem);
 
 }  // namespace deepsolve::petsc

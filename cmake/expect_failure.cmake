@@ -1,0 +1,53 @@
+# Runs a command that must fail cleanly, and checks how:
+#   cmake -DREGEX=<regex> [-DEXIT_CODE=2] [-DONCE=ON] -P expect_failure.cmake -- <command> <args>...
+# Passes when the command exits with EXIT_CODE (default 2: an integer, so not a crash or a
+# signal), its output (stdout and stderr together) matches REGEX, PETSc printed no error trace and
+# MPI was not aborted, and (ONCE, default ON for exit code 2) "poisson_solve: error:" appears
+# exactly once, so every rank agreed on the error and only rank 0 reported it.
+if(NOT DEFINED REGEX)
+  message(FATAL_ERROR "expect_failure.cmake: set -DREGEX=<what the message must match>")
+endif()
+if(NOT DEFINED EXIT_CODE)
+  set(EXIT_CODE 2)
+endif()
+if(NOT DEFINED ONCE)
+  if(EXIT_CODE EQUAL 2)
+    set(ONCE ON)
+  else()
+    set(ONCE OFF)
+  endif()
+endif()
+
+include(${CMAKE_CURRENT_LIST_DIR}/poisson_solve_json.cmake)
+poisson_solve_command(command)
+if(NOT command)
+  message(FATAL_ERROR "expect_failure.cmake: no command after --")
+endif()
+
+execute_process(COMMAND ${command} RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output
+                TIMEOUT 120)
+string(REPLACE ";" "," shown "${command}")
+set(problems)
+if(NOT result MATCHES "^[0-9]+$")
+  list(APPEND problems "did not exit normally: '${result}'")
+elseif(NOT result EQUAL EXIT_CODE)
+  list(APPEND problems "exit code ${result}, expected ${EXIT_CODE}")
+endif()
+if(NOT output MATCHES "${REGEX}")
+  list(APPEND problems "output does not match '${REGEX}'")
+endif()
+if(output MATCHES "PETSC ERROR|MPI_ABORT was invoked")
+  list(APPEND problems "PETSc printed an error trace or MPI was aborted")
+endif()
+if(ONCE)
+  string(REGEX MATCHALL "poisson_solve: error:" reports "${output}")
+  list(LENGTH reports count)
+  if(NOT count EQUAL 1)
+    list(APPEND problems "'poisson_solve: error:' printed ${count} times, expected once")
+  endif()
+endif()
+if(problems)
+  string(REPLACE ";" "\n  " problems "${problems}")
+  message(FATAL_ERROR "${shown}\n  ${problems}\n--- output ---\n${output}")
+endif()
+message(STATUS "exit code ${result}, output matches '${REGEX}'")

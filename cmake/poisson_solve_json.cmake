@@ -1,0 +1,50 @@
+# Helpers for the poisson_solve test scripts (cmake -P): the command to run, and the --json output
+# (read with string(JSON), CMake >= 3.19).
+
+# poisson_solve_command(<out>): the arguments after "--" on the cmake -P command line.
+macro(poisson_solve_command out)
+  set(${out})
+  set(_after_dashes FALSE)
+  math(EXPR _last "${CMAKE_ARGC} - 1")
+  foreach(_i RANGE ${_last})
+    if(_after_dashes)
+      list(APPEND ${out} "${CMAKE_ARGV${_i}}")
+    elseif(CMAKE_ARGV${_i} STREQUAL "--")
+      set(_after_dashes TRUE)
+    endif()
+  endforeach()
+endmacro()
+
+# poisson_solve_check_rows(<file> [EXPECT_ROWS <n>])
+# Fails unless every row of <file> converged with a true relative residual ||b - A x||/||b|| at
+# most rtol, and there are <n> rows when EXPECT_ROWS is given. Sets
+# poisson_solve_iterations_<solver> in the caller's scope for every row.
+function(poisson_solve_check_rows file)
+  cmake_parse_arguments(C "" "EXPECT_ROWS" "" ${ARGN})
+  if(NOT EXISTS "${file}")
+    message(FATAL_ERROR "${file}: no JSON written")
+  endif()
+  file(READ "${file}" json)
+  string(JSON rtol GET "${json}" tolerances rtol)
+  string(JSON rows LENGTH "${json}" results)
+  if(rows EQUAL 0 OR (DEFINED C_EXPECT_ROWS AND NOT rows EQUAL C_EXPECT_ROWS))
+    message(FATAL_ERROR "${file}: ${rows} rows, expected ${C_EXPECT_ROWS}")
+  endif()
+  math(EXPR last "${rows} - 1")
+  foreach(i RANGE ${last})
+    string(JSON solver GET "${json}" results ${i} solver)
+    string(JSON converged GET "${json}" results ${i} converged)
+    string(JSON reason GET "${json}" results ${i} reason)
+    string(JSON iterations GET "${json}" results ${i} iterations)
+    string(JSON residual GET "${json}" results ${i} true_relative_residual)
+    if(NOT converged)
+      message(FATAL_ERROR "${file}: ${solver} did not converge (${reason} after ${iterations} iterations)")
+    endif()
+    # Decimal strings such as 9.18e-07: if() compares them as floating-point numbers.
+    if(residual STREQUAL "null" OR NOT residual LESS_EQUAL rtol)
+      message(FATAL_ERROR "${file}: ${solver}: true relative residual ${residual} > rtol ${rtol}")
+    endif()
+    message(STATUS "${file}: ${solver} ${iterations} iterations, ${reason}, residual ${residual}")
+    set(poisson_solve_iterations_${solver} ${iterations} PARENT_SCOPE)
+  endforeach()
+endfunction()

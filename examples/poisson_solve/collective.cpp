@@ -1,0 +1,47 @@
+#include "collective.hpp"
+
+#include <chrono>
+#include <thread>
+
+namespace poisson_solve {
+
+int rank_of(MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  return rank;
+}
+
+int size_of(MPI_Comm comm) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  return size;
+}
+
+void agree(MPI_Comm comm, const std::string& error) {
+  const int rank = rank_of(comm), size = size_of(comm);
+  int mine = error.empty() ? size : rank, first = size;
+  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
+  if (first == size) return;
+  int length = rank == first ? static_cast<int>(error.size()) : 0;
+  MPI_Bcast(&length, 1, MPI_INT, first, comm);
+  std::string message = rank == first ? error : std::string(static_cast<std::size_t>(length), ' ');
+  MPI_Bcast(message.data(), length, MPI_CHAR, first, comm);
+  throw UsageError(message);
+}
+
+bool all_ranks_failed(MPI_Comm comm, double timeout_s) {
+  if (size_of(comm) == 1) return true;
+  int one = 1, sum = 0, done = 0;
+  MPI_Request request;
+  MPI_Iallreduce(&one, &sum, 1, MPI_INT, MPI_SUM, comm, &request);
+  const double start = MPI_Wtime();
+  while (!done) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done) break;
+    if (MPI_Wtime() - start > timeout_s) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+}  // namespace poisson_solve

@@ -1,0 +1,251 @@
+#include "options.hpp"
+
+#include <petscconf.h>
+#include <CLI/CLI.hpp>
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+#include "deepsolve/solvers/geometry.hpp"
+#include "deepsolve/solvers/petsc/classical.hpp"
+
+namespace poisson_solve {
+
+namespace {
+
+const char* const kFaceNames[6] = {"x-lo", "x-hi", "y-lo", "y-hi", "z-lo", "z-hi"};
+
+std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream in(text);
+  while (std::getline(in, item, ',')) {
+    const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+    out.push_back(b == std::string::npos ? std::string() : item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+std::string footer() {
+  std::ostringstream s;
+  s << "Solvers (--solvers, comma-separated, default all):\n";
+  for (const auto& name : all_solver_names())
+    s << "  " << name << std::string(12 - name.size(), ' ') << solver_description(name) << "\n";
+  s << R"(
+PETSc options: every argument that starts with a single '-' (other than -h) goes to PETSc,
+  with the next argument as its value unless that starts with '-' and is not a number:
+  -ksp_monitor, -ksp_converged_reason, -ksp_view, -log_view, -da_processors_x 2, -pc_mg_levels 3,
+  -help (PETSc's own option list). They apply to every PETSc solver (cg ... gmg) and override
+  --rtol/--atol/--max-it there (e.g. -ksp_rtol); -ksp_monitor and -ksp_converged_reason also
+  report on cg-mf and cg-aij.
+
+Output: a header describing the problem, then one row per solver: iterations, setup and solve
+  time in seconds (MPI_Wtime, the maximum over ranks), the true relative residual ||b - A x||/||b||
+  recomputed with the assembled matrix, and the reason the solver stopped (PETSc's
+  KSPConvergedReason spelling). Run it under mpiexec -n N for N ranks.
+
+Pure-Neumann problems (and fluid regions enclosed by solid cells) are singular: the right-hand side
+  must have no component in the null space (constants on each floating region). One that has is
+  an error naming the relative size of that component, unless --project-rhs removes it.
+
+Exit status: 0 every solver converged; 3 some solver did not (its row shows the DIVERGED_ reason);
+  2 invalid input or another error (one line on stderr, "poisson_solve: error: ...").
+
+Examples:
+  poisson_solve                                        3D 64^3 with a sphere, every solver
+  mpiexec -n 4 poisson_solve --size 128 --solvers cg-mf,gamg,gmg -log_view
+  poisson_solve --dim 2 --size 512 --bc neumann --project-rhs --json out.json
+  poisson_solve --geometry empty --rhs manufactured --size 32   (also reports the error vs the
+                                                                 exact solution))";
+  return s.str();
+}
+
+void check(bool ok, const std::string& message) {
+  if (!ok) throw std::invalid_argument(message);
+}
+
+std::string number(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+}  // namespace
+
+std::vector<std::string> all_solver_names() {
+  std::vector<std::string> names{"cg-mf", "cg-aij"};
+  for (const auto& m : deepsolve::petsc::classical_methods()) {
+#if !defined(PETSC_HAVE_HYPRE)
+    if (m.name == "boomeramg") continue;
+#endif
+    names.push_back(m.name);
+  }
+  return names;
+}
+
+std::string solver_description(const std::string& name) {
+  if (name == "cg-mf") return "deepsolve CG, matrix-free stencil operator, no preconditioner";
+  if (name == "cg-aij") return "deepsolve CG on the assembled PETSc AIJ matrix, no preconditioner";
+  for (const auto& m : deepsolve::petsc::classical_methods())
+    if (m.name == name) return m.description;
+  return "";
+}
+
+Options parse_options(const std::vector<std::string>& args) {
+  Options o;
+  const char* description =
+      "poisson_solve: solves one Poisson problem -div grad u = b on a 2D/3D cell-centred grid\n"
+      "with obstacles, with deepsolve's CG and PETSc's classical solvers, and prints one row\n"
+      "per solver.";
+  CLI::App app{description, "poisson_solve"};
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  app.get_formatter()->column_width(28);
+  app.footer(footer());
+  // A repeated option: the last one wins, as in most Unix tools.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+
+  app.add_option("--dim", o.dim, "Grid dimension: 2 or 3")->capture_default_str();
+  app.add_option("--size", o.size, "Cells per axis")->capture_default_str();
+  auto* nx = app.add_option("--nx", o.axis_size[0], "Cells along x (overrides --size)");
+  auto* ny = app.add_option("--ny", o.axis_size[1], "Cells along y (overrides --size)");
+  auto* nz = app.add_option("--nz", o.axis_size[2], "Cells along z (overrides --size; 3D only)");
+  auto* spacing =
+      app.add_option(
+             "--spacing", o.spacing,
+             "Cell width h (default: 1 / the largest cell count, so\nthe longest side is 1)")
+          ->type_name("H");
+  auto* geometry = app.add_option("--geometry", o.geometry,
+                                  "Obstacles: " + join(deepsolve::solvers::geometry_names(), "|"))
+                       ->type_name("NAME")
+                       ->capture_default_str();
+  app.add_option("--seed", o.seed, "Seed of --geometry random and --rhs random")
+      ->capture_default_str();
+  app.add_option("--cells", o.cells_file,
+                 "Read the cell types from FILE instead (see --write-cells)")
+      ->type_name("FILE");
+  app.add_option("--bc", o.bc, "Boundary condition on every face: dirichlet|neumann")
+      ->type_name("BC")
+      ->capture_default_str();
+  for (int f = 0; f < 6; ++f)
+    app.add_option(std::string("--bc-") + kFaceNames[f], o.face_bc[f],
+                   std::string("Boundary condition on the ") + kFaceNames[f] + " face")
+        ->type_name("BC");
+  auto* rhs = app.add_option("--rhs", o.rhs,
+                             "Right-hand side: random|manufactured|point|ones|file\n"
+                             "(manufactured: --geometry empty only)")
+                  ->type_name("KIND")
+                  ->capture_default_str();
+  auto* rhs_file = app.add_option("--rhs-file", o.rhs_file,
+                                  "Read the right-hand side from FILE (PETSc binary "
+                                  "vector,\nnatural ordering, x fastest)")
+                       ->type_name("FILE");
+  auto* point = app.add_option("--point", o.point,
+                               "Where --rhs point puts its unit source (default: the fluid\ncell "
+                               "nearest to a quarter of each side)")
+                    ->type_name("X,Y[,Z]");
+  app.add_flag("--project-rhs", o.project_rhs,
+               "Remove the right-hand side's component in the null space\nof a singular problem");
+  std::string solvers = "all";
+  auto* solvers_opt =
+      app.add_option("--solvers", solvers, "Comma-separated solver list (below), or all")
+          ->type_name("LIST")
+          ->capture_default_str();
+  app.add_option("--rtol", o.rtol, "Relative tolerance: stop when ||r|| <= rtol ||b||")
+      ->capture_default_str();
+  app.add_option("--atol", o.atol, "Absolute tolerance: stop when ||r|| <= atol")
+      ->capture_default_str();
+  app.add_option("--max-it", o.max_iterations, "Iteration limit of every solver")
+      ->capture_default_str();
+  app.add_option("--json", o.json_file, "Write the problem and the rows to FILE as JSON")
+      ->type_name("FILE");
+  app.add_option("--write-cells", o.write_cells, "Write the cell-type field to FILE (for --cells)")
+      ->type_name("FILE");
+  app.add_option(
+         "--write-rhs", o.write_rhs,
+         "Write the right-hand side as solved (after any projection)\nto FILE (for --rhs-file, "
+         "or VecLoad in a PETSc program)")
+      ->type_name("FILE");
+
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::CallForHelp&) {
+    o.help = app.help();
+    return o;
+  } catch (const CLI::ParseError& e) {
+    throw std::invalid_argument(std::string(e.what()) + " (see --help)");
+  }
+
+  // Checks, each naming the option.
+  check(o.dim == 2 || o.dim == 3, "--dim must be 2 or 3, got " + std::to_string(o.dim));
+  check(o.size >= 1, "--size must be at least 1, got " + std::to_string(o.size));
+  const char* axis_flag[3] = {"--nx", "--ny", "--nz"};
+  const CLI::Option* axis_opt[3] = {nx, ny, nz};
+  for (int d = 0; d < 3; ++d) {
+    if (axis_opt[d]->count() == 0) continue;
+    check(o.axis_size[d] >= 1,
+          std::string(axis_flag[d]) + " must be at least 1, got " + std::to_string(o.axis_size[d]));
+  }
+  check(o.dim == 3 || nz->count() == 0, "--nz does not apply to a 2D grid (--dim 2)");
+  if (spacing->count())
+    check(o.spacing > 0.0 && std::isfinite(o.spacing),
+          "--spacing must be positive and finite, got " + number(o.spacing));
+  o.geometry_given = geometry->count() > 0;
+  check(!(o.geometry_given && !o.cells_file.empty()),
+        "--geometry and --cells both give the obstacles; use one");
+  if (o.cells_file.empty()) {
+    const auto names = deepsolve::solvers::geometry_names();
+    check(std::find(names.begin(), names.end(), o.geometry) != names.end(),
+          "--geometry: unknown geometry '" + o.geometry + "' (valid: " + join(names) + ")");
+  }
+  auto check_bc = [](const std::string& flag, const std::string& v) {
+    check(v == "dirichlet" || v == "neumann",
+          flag + ": unknown boundary condition '" + v + "' (valid: dirichlet, neumann)");
+  };
+  check_bc("--bc", o.bc);
+  for (int f = 0; f < 6; ++f) {
+    if (o.face_bc[f].empty()) continue;
+    check_bc(std::string("--bc-") + kFaceNames[f], o.face_bc[f]);
+    check(o.dim == 3 || f < 4,
+          std::string("--bc-") + kFaceNames[f] + " does not apply to a 2D grid");
+  }
+  const std::vector<std::string> rhs_kinds{"random", "manufactured", "point", "ones", "file"};
+  check(std::find(rhs_kinds.begin(), rhs_kinds.end(), o.rhs) != rhs_kinds.end(),
+        "--rhs: unknown right-hand side '" + o.rhs + "' (valid: " + join(rhs_kinds) + ")");
+  if (rhs_file->count()) {
+    check(rhs->count() == 0 || o.rhs == "file", "--rhs-file conflicts with --rhs " + o.rhs);
+    o.rhs = "file";
+  }
+  check(o.rhs != "file" || !o.rhs_file.empty(), "--rhs file needs --rhs-file FILE");
+  check(point->count() == 0 || o.rhs == "point", "--point applies only to --rhs point");
+
+  o.solvers_given = solvers_opt->count() > 0;
+  const auto valid = all_solver_names();
+  if (solvers == "all") {
+    o.solvers = valid;
+  } else {
+    for (const auto& name : split_list(solvers)) {
+      check(!name.empty(), "--solvers: empty solver name in '" + solvers + "'");
+      check(std::find(valid.begin(), valid.end(), name) != valid.end(),
+            "--solvers: unknown solver '" + name + "' (valid: " + join(valid) + ", or all)");
+      o.solvers.push_back(name);
+    }
+    check(!o.solvers.empty(), "--solvers: no solver given");
+  }
+  check(o.rtol >= 0.0 && o.rtol < 1.0, "--rtol must be in [0, 1), got " + number(o.rtol));
+  check(o.atol >= 0.0 && std::isfinite(o.atol),
+        "--atol must be finite and >= 0, got " + number(o.atol));
+  check(o.rtol > 0.0 || o.atol > 0.0, "--rtol and --atol are both zero: no solve could stop");
+  check(o.max_iterations >= 0, "--max-it must be >= 0, got " + std::to_string(o.max_iterations));
+  return o;
+}
+
+}  // namespace poisson_solve

@@ -1,0 +1,51 @@
+// poisson_solve's command line: the arguments CLI11 sees (PETSc's single-dash options are split off
+// before, see main.cpp) and their checks, which name the offending option.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace poisson_solve {
+
+/// Process exit codes (also listed in --help).
+enum ExitCode : int { exit_converged = 0, exit_error = 2, exit_not_converged = 3 };
+
+struct Options {
+  int dim = 3;
+  int size = 64;
+  std::array<int, 3> axis_size{0, 0, 0};  ///< --nx/--ny/--nz; 0 where not given (use --size)
+  double spacing = 0.0;                   ///< 0: 1 / (largest cell count), the longest side is 1
+  std::string geometry = "sphere";
+  bool geometry_given = false;
+  std::uint64_t seed = 0;
+  std::string cells_file;
+  std::string bc = "dirichlet";
+  std::array<std::string, 6> face_bc;  ///< per-face overrides in Face order, empty where not given
+  std::string rhs = "random";
+  std::string rhs_file;
+  std::string point;  ///< "X,Y[,Z]" for --rhs point, empty for the default position
+  bool project_rhs = false;
+  std::vector<std::string> solvers;  ///< resolved list, in the order given
+  bool solvers_given = false;
+  double rtol = 1e-6;
+  double atol = 1e-50;
+  int max_iterations = 10000;
+  std::string json_file;
+  std::string write_cells;
+  std::string write_rhs;
+
+  std::string help;  ///< non-empty when --help was asked for: print it and exit 0
+};
+
+/// Every solver name --solvers accepts, in the default order.
+std::vector<std::string> all_solver_names();
+/// One line describing a solver.
+std::string solver_description(const std::string& name);
+
+/// Parses the CLI11 part of the command line (args[0] is the program name). Throws
+/// std::invalid_argument with a one-line message for anything malformed or out of range.
+Options parse_options(const std::vector<std::string>& args);
+
+}  // namespace poisson_solve
