@@ -12,7 +12,7 @@ if(DEEPSOLVE_WITH_PETSC)
   pkg_search_module(PETSC REQUIRED IMPORTED_TARGET PETSc)
   message(STATUS "PETSc ${PETSC_VERSION} from ${PETSC_PREFIX}")
 else()
-  find_package(MPI COMPONENTS C CXX)
+  find_package(MPI QUIET COMPONENTS C CXX)
 endif()
 
 # CUDA: AUTO turns it on when a CUDA compiler is found (nvcc on the PATH or CMAKE_CUDA_COMPILER).

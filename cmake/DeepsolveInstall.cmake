@@ -12,6 +12,11 @@ include(CMakePackageConfigHelpers)
 set(DEEPSOLVE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/deepsolve)
 
 install(EXPORT deepsolveTargets NAMESPACE deepsolve:: DESTINATION ${DEEPSOLVE_CMAKE_DIR})
+# A static library carries its PRIVATE link items as $<LINK_ONLY:...> in its exported interface, so
+# the (empty at link time) warnings target must be exported with it.
+if(NOT BUILD_SHARED_LIBS)
+  install(TARGETS deepsolve_warnings EXPORT deepsolveTargets)
+endif()
 
 # Where pkg-config found PETSc at build time; deepsolveConfig.cmake falls back to it when the
 # consumer's PKG_CONFIG_PATH does not lead to PETSc.
@@ -78,19 +83,44 @@ endfunction()
 
 # -I flags, without the compiler's own include directories.
 function(_deepsolve_pc_include_flags out)
-  set(flags "")
+  set(dirs "")
   foreach(dir IN LISTS ARGN)
-    if(NOT dir IN_LIST CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES AND NOT " ${flags} " MATCHES " -I${dir} ")
-      string(APPEND flags " -I${dir}")
+    if(NOT dir IN_LIST CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES AND NOT dir IN_LIST dirs)
+      list(APPEND dirs ${dir})
     endif()
   endforeach()
-  string(STRIP "${flags}" flags)
+  list(TRANSFORM dirs PREPEND "-I")
+  string(JOIN " " flags ${dirs})
+  set(${out} "${flags}" PARENT_SCOPE)
+endfunction()
+
+# -D flags from the targets' INTERFACE_COMPILE_DEFINITIONS (entries that are generator expressions
+# only forward other targets' definitions and are skipped).
+function(_deepsolve_pc_definition_flags out)
+  set(all "")
+  foreach(target IN LISTS ARGN)
+    if(NOT TARGET ${target})
+      continue()
+    endif()
+    get_target_property(definitions ${target} INTERFACE_COMPILE_DEFINITIONS)
+    foreach(definition IN LISTS definitions)
+      string(FIND "${definition}" "$<" genex)
+      if(definition AND genex EQUAL -1 AND NOT definition IN_LIST all)
+        list(APPEND all ${definition})
+      endif()
+    endforeach()
+  endforeach()
+  list(TRANSFORM all PREPEND "-D")
+  string(JOIN " " flags ${all})
   set(${out} "${flags}" PARENT_SCOPE)
 endfunction()
 
 set(DEEPSOLVE_PC_REQUIRES "eigen3")
 set(_pc_include_dirs ${TORCH_INCLUDE_DIRS})
-set(_pc_cflags "${TORCH_CXX_FLAGS}")
+# What LibTorch's targets ask of code that includes its headers: the C++ ABI flag, the USE_*
+# feature macros of torch_cpu, the glog/gflags macros of c10.
+_deepsolve_pc_definition_flags(_pc_definitions torch torch_cpu torch_cuda c10 c10_cuda glog::glog gflags)
+set(_pc_cflags "${TORCH_CXX_FLAGS} ${_pc_definitions}")
 set(_pc_libs torch)
 foreach(lib torch_cpu torch_cuda c10 c10_cuda)
   if(TARGET ${lib})

@@ -10,7 +10,7 @@ target_link_libraries(deepsolve_gtest_main PUBLIC GTest::gtest deepsolve::solver
 # OpenMPI 4 and 5, MPICH and Intel MPI all accept --map-by :OVERSUBSCRIBE (precice PR #1960).
 set(DEEPSOLVE_MPIEXEC_PREFLAGS --map-by :OVERSUBSCRIBE CACHE STRING "Flags mpiexec gets before the program")
 set(DEEPSOLVE_MPI_ENV OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader
-    OMPI_MCA_rmaps_base_oversubscribe=1)
+    OMPI_MCA_rmaps_base_oversubscribe=1 ${DEEPSOLVE_SANITIZER_ENV})
 
 # Command prefix that runs a program on N ranks.
 function(deepsolve_mpi_command out nranks)
@@ -22,7 +22,8 @@ function(deepsolve_add_gtest)
   cmake_parse_arguments(T "" "NAME" "SOURCES;LIBS;LABELS;MPI_RANKS" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE deepsolve_gtest_main ${T_LIBS} deepsolve_warnings)
-  if(T_MPI_RANKS)
+  # Without PETSc there is no MPI initialisation in the test main: run such a test once, serially.
+  if(T_MPI_RANKS AND DEEPSOLVE_WITH_PETSC)
     foreach(n IN LISTS T_MPI_RANKS)
       deepsolve_mpi_command(prefix ${n})
       add_test(NAME ${T_NAME}.np${n} COMMAND ${prefix} $<TARGET_FILE:${T_NAME}> ${MPIEXEC_POSTFLAGS})
