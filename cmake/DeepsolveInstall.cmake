@@ -12,11 +12,6 @@ include(CMakePackageConfigHelpers)
 set(DEEPSOLVE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/deepsolve)
 
 install(EXPORT deepsolveTargets NAMESPACE deepsolve:: DESTINATION ${DEEPSOLVE_CMAKE_DIR})
-# A static library carries its PRIVATE link items as $<LINK_ONLY:...> in its exported interface, so
-# the (empty at link time) warnings target must be exported with it.
-if(NOT BUILD_SHARED_LIBS)
-  install(TARGETS deepsolve_warnings EXPORT deepsolveTargets)
-endif()
 
 # Where pkg-config found PETSc at build time; deepsolveConfig.cmake falls back to it when the
 # consumer's PKG_CONFIG_PATH does not lead to PETSc.

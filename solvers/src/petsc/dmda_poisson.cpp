@@ -26,6 +26,17 @@ PetscErrorCode shell_mult(Mat A, Vec x, Vec y) {
 }  // namespace
 
 DmdaPoisson::DmdaPoisson(MPI_Comm comm, const Grid& grid) : comm_(comm), grid_(grid) {
+  try {
+    create();
+  } catch (...) {  // a half-built object gets no destructor call: free what exists
+    destroy();
+    throw;
+  }
+}
+
+void DmdaPoisson::create() {
+  const MPI_Comm comm = comm_;
+  const Grid& grid = grid_;
   const auto& n = grid.size();
   if (grid.dim() == 2) {
     DEEPSOLVE_PETSC_CALL(DMDACreate2d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR,
@@ -58,7 +69,9 @@ DmdaPoisson::DmdaPoisson(MPI_Comm comm, const Grid& grid) : comm_(comm), grid_(g
   build_null_space();
 }
 
-DmdaPoisson::~DmdaPoisson() {
+DmdaPoisson::~DmdaPoisson() { destroy(); }
+
+void DmdaPoisson::destroy() {
   MatNullSpaceDestroy(&null_space_);
   MatDestroy(&shell_);
   MatDestroy(&A_);

@@ -58,6 +58,8 @@ class DmdaPoisson {
   void project_out_null_space(Vec b) const;
 
  private:
+  void create();
+  void destroy();
   void assemble();
   void build_null_space();
 
