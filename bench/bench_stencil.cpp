@@ -1,0 +1,225 @@
+// bench_stencil: the matrix-free StencilOperator::apply against PETSc's assembled MatMult (MATAIJ)
+// and the DMDA MATSHELL apply (ghost exchange + stencil, what CG calls), next to the STREAM triad
+// measured in the same run.
+//
+//   bench_stencil --json results/stencil.json [--reps 20] [--size3d 128] [--size2d 2048]
+//                 [--stream-elements 20000000] [--quick]
+//
+// Bytes are counted as streamed once, without write-allocate traffic (as STREAM counts):
+//   matrix-free: StencilOperator::bytes_per_apply() = x + y + the metadata the apply reads
+//                (constant coefficients: the row and run tables and a 2 B class per cell of a
+//                mixed run, about 0.2 B/row; variable coefficients: 7 doubles per row);
+//   AIJ:         nz * (8 B value + sizeof(PetscInt) column index) + (rows + 1) * sizeof(PetscInt)
+//                row pointers + x + y (8 B each per row);
+//   MATSHELL:    the matrix-free bytes (the useful work); its ghost exchange, a copy of x into the
+//                ghosted local vector on one rank, is extra traffic that is not counted.
+// Runs on one MPI rank. PETSc options can be given through the PETSC_OPTIONS environment variable.
+#include <petscmat.h>
+
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "common.hpp"
+#include "deepsolve/solvers/geometry.hpp"
+#include "deepsolve/solvers/petsc/dmda_poisson.hpp"
+#include "deepsolve/solvers/random.hpp"
+#include "deepsolve/solvers/stencil_operator.hpp"
+
+namespace {
+
+using namespace deepsolve;
+using bench::Json;
+using bench::Timing;
+
+struct Case {
+  int dim;
+  int n;
+  std::string geometry;
+  bool variable;
+  std::string name() const {
+    return std::to_string(dim) + "d_" + std::to_string(n) + "_" + geometry +
+           (variable ? "_varcoef" : "");
+  }
+};
+
+solvers::Grid make_grid(const Case& c) {
+  solvers::Grid grid = solvers::Grid::unit_box(c.dim, c.n);
+  solvers::apply_geometry(grid, c.geometry);
+  if (c.variable) {
+    std::vector<double> k(static_cast<std::size_t>(grid.num_cells()));
+    solvers::SplitMix64 rng(2024);
+    for (auto& v : k) v = 0.1 + 10.0 * rng.uniform();
+    grid.set_coefficients(std::move(k));
+  }
+  return grid;
+}
+
+Json kernel_json(const Timing& t, double bytes) {
+  Json j = Json::object();
+  j.set("timing", t.to_json());
+  j.set("bytes", bytes);
+  j.set("best_gbs", bytes / t.best_s * 1e-9);
+  j.set("median_gbs", bytes / t.median_s * 1e-9);
+  return j;
+}
+
+Json run_case(const Case& c, int reps, bench::StreamTriad& triad, double run_stream_gbs) {
+  const solvers::Grid grid = make_grid(c);
+  petsc::DmdaPoisson problem(PETSC_COMM_WORLD, grid);
+  const solvers::StencilOperator op(grid);
+  const std::int64_t rows = grid.num_cells();
+
+  std::vector<double> x(static_cast<std::size_t>(rows)), y(x.size(), 0.0);
+  for (std::int64_t i = 0; i < rows; ++i)
+    x[static_cast<std::size_t>(i)] = solvers::hashed_normal(1, static_cast<std::uint64_t>(i));
+  petsc::Vector xv = problem.create_vector();
+  petsc::Vector yv = problem.create_vector();
+  problem.set_from_grid_field(x, xv);
+
+  // Interleaved sample by sample, with a STREAM triad sample each round, so that other load on a
+  // shared machine hits the kernels and their reference alike.
+  const std::vector<Timing> t = bench::time_interleaved(
+      {[&] { op.apply(x.data(), y.data()); },
+       [&] { DEEPSOLVE_PETSC_CALL(MatMult(problem.matrix(), xv, yv)); },
+       [&] { DEEPSOLVE_PETSC_CALL(MatMult(problem.matrix_free(), xv, yv)); }, [&] { triad.run(); }},
+      reps);
+  const Timing& mf = t[0];
+  const Timing& aij = t[1];
+  const Timing& shell = t[2];
+  const bench::StreamResult stream = bench::stream_result(triad, t[3]);
+  const double stream_gbs = stream.best_gbs;
+  // Largest difference between the matrix-free result and MatMult, relative to max |Ax|.
+  op.apply(x.data(), y.data());
+  DEEPSOLVE_PETSC_CALL(MatMult(problem.matrix(), xv, yv));
+  const std::vector<double> y_aij = problem.owned_values(yv);
+  double diff = 0.0, scale = 0.0;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    diff = std::max(diff, std::abs(y[i] - y_aij[i]));
+    scale = std::max(scale, std::abs(y_aij[i]));
+  }
+
+  MatInfo info;
+  DEEPSOLVE_PETSC_CALL(MatGetInfo(problem.matrix(), MAT_LOCAL, &info));
+  const double nz = info.nz_used;
+  const double aij_bytes = nz * (sizeof(PetscScalar) + sizeof(PetscInt)) +
+                           static_cast<double>(rows + 1) * sizeof(PetscInt) +
+                           2.0 * static_cast<double>(rows) * sizeof(PetscScalar);
+  const double mf_bytes = static_cast<double>(op.bytes_per_apply());
+
+  Json j = Json::object();
+  j.set("name", c.name());
+  j.set("dim", c.dim);
+  j.set("size", c.n);
+  j.set("geometry", c.geometry);
+  j.set("coefficients", c.variable ? "variable" : "constant");
+  j.set("rows", static_cast<double>(rows));
+  j.set("solid_cells", static_cast<double>(grid.count(solvers::CellType::solid)));
+  j.set("aij_nonzeros", nz);
+  j.set("matrix_free", kernel_json(mf, mf_bytes));
+  j.set("petsc_aij", kernel_json(aij, aij_bytes));
+  j.set("dmda_shell", kernel_json(shell, mf_bytes));
+  j.set("speedup_matrix_free_vs_aij", aij.best_s / mf.best_s);
+  j.set("speedup_shell_vs_aij", aij.best_s / shell.best_s);
+  j.set("stream_triad", stream.to_json());
+  // Against the triad sampled alongside (the figure the targets use) and the run's best triad.
+  j.set("matrix_free_fraction_of_stream", mf_bytes / mf.best_s * 1e-9 / stream_gbs);
+  j.set("aij_fraction_of_stream", aij_bytes / aij.best_s * 1e-9 / stream_gbs);
+  j.set("matrix_free_fraction_of_run_stream", mf_bytes / mf.best_s * 1e-9 / run_stream_gbs);
+  j.set("max_relative_difference_vs_aij", scale > 0.0 ? diff / scale : diff);
+  return j;
+}
+
+void print_row(const Json& r) {
+  const Json& mf = r["matrix_free"];
+  const Json& aij = r["petsc_aij"];
+  const Json& sh = r["dmda_shell"];
+  std::printf(
+      "%-24s %9.0f | %6.1f | %9s %6.1f %5.0f%% | %9s %6.1f | %9s %6.1f | %5.2fx %5.2fx | %.1e\n",
+      r["name"].string().c_str(), r["rows"].number(), r["stream_triad"]["best_gbs"].number(),
+      bench::format_time(mf["timing"]["best_s"].number()).c_str(), mf["best_gbs"].number(),
+      100.0 * r["matrix_free_fraction_of_stream"].number(),
+      bench::format_time(aij["timing"]["best_s"].number()).c_str(), aij["best_gbs"].number(),
+      bench::format_time(sh["timing"]["best_s"].number()).c_str(), sh["best_gbs"].number(),
+      r["speedup_matrix_free_vs_aij"].number(), r["speedup_shell_vs_aij"].number(),
+      r["max_relative_difference_vs_aij"].number());
+  std::fflush(stdout);
+}
+
+int run(int argc, char** argv) {
+  const bench::Args args(argc, argv, {"quick"});
+  const bool quick = args.has("quick");
+  const std::string json_path = args.get("json", "");
+  const int reps = args.get_int("reps", quick ? 5 : 20);
+  const int n3 = args.get_int("size3d", quick ? 48 : 128);
+  const int n2 = args.get_int("size2d", quick ? 512 : 2048);
+  const auto stream_n =
+      static_cast<std::int64_t>(args.get_double("stream-elements", quick ? 4e6 : 2e7));
+
+  PetscMPIInt size;
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  if (size != 1) {
+    std::fprintf(stderr, "bench_stencil runs on one MPI rank\n");
+    return 2;
+  }
+
+  Json doc = Json::object();
+  doc.set("benchmark", "stencil");
+  doc.set("machine", bench::machine_info(argc, argv));
+  doc.set("petsc_version", std::to_string(PETSC_VERSION_MAJOR) + "." +
+                               std::to_string(PETSC_VERSION_MINOR) + "." +
+                               std::to_string(PETSC_VERSION_SUBMINOR));
+  doc.set("sizeof_petsc_int", static_cast<int>(sizeof(PetscInt)));
+  doc.set("repetitions", reps);
+
+  bench::StreamTriad triad(stream_n);
+  const bench::StreamResult stream = bench::stream_triad(triad, std::max(reps / 2, 5));
+  doc.set("stream_triad", stream.to_json());
+  std::printf(
+      "STREAM triad (a = b + s*c, 3 x %.0f MiB, 24 B/element): best %.1f GB/s, median %.1f "
+      "GB/s\n\n",
+      static_cast<double>(stream_n) * 8.0 / (1 << 20), stream.best_gbs, stream.median_gbs);
+  std::printf("%-24s %9s | %6s | %-23s | %-16s | %-16s | %-13s | %s\n", "case", "rows", "triad",
+              "matrix-free  GB/s   %tr", "AIJ MatMult GB/s", "DMDA shell  GB/s", "MF/AIJ Sh/AIJ",
+              "max rel diff");
+
+  const std::vector<Case> cases = {
+      {3, n3, "empty", false}, {3, n3, "sphere", false}, {3, n3, "sphere", true},
+      {2, n2, "empty", false}, {2, n2, "sphere", false}, {2, n2, "sphere", true},
+  };
+  Json rows = Json::array();
+  for (const Case& c : cases) {
+    Json r = run_case(c, reps, triad, stream.best_gbs);
+    print_row(r);
+    rows.push(std::move(r));
+  }
+  doc.set("cases", std::move(rows));
+  std::printf(
+      "\nTimes are the best of %d samples per call; GB/s from bytes_per_apply() (matrix-free and "
+      "DMDA shell) and the AIJ arrays + x + y (MatMult); 'triad' is the STREAM triad GB/s sampled "
+      "alongside each case, and %%tr the matrix-free GB/s as a share of it.\n",
+      reps);
+  if (!json_path.empty()) {
+    bench::write_json(json_path, doc);
+    std::printf("wrote %s\n", json_path.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int petsc_argc = 1;  // our own options are not PETSc's; use PETSC_OPTIONS for those
+  PetscCall(PetscInitialize(&petsc_argc, &argv, nullptr, nullptr));
+  int rc = 0;
+  try {
+    rc = run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_stencil: %s\n", e.what());
+    rc = 1;
+  }
+  PetscCall(PetscFinalize());
+  return rc;
+}
