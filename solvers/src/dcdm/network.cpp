@@ -1,0 +1,222 @@
+#include "deepsolve/solvers/dcdm/network.hpp"
+
+#include <sstream>
+#include <stdexcept>
+
+namespace deepsolve::solvers::dcdm {
+
+namespace F = torch::nn::functional;
+
+std::string to_string(Activation a) {
+  switch (a) {
+    case Activation::relu:
+      return "relu";
+    case Activation::leaky_relu:
+      return "leaky_relu";
+    case Activation::tanh:
+      return "tanh";
+  }
+  return "unknown";
+}
+
+Activation activation_from_string(const std::string& name) {
+  for (Activation a : {Activation::relu, Activation::leaky_relu, Activation::tanh})
+    if (to_string(a) == name) return a;
+  throw std::invalid_argument("unknown DCDM activation '" + name +
+                              "' (valid: relu, leaky_relu, tanh)");
+}
+
+std::string to_string(Padding p) {
+  return p == Padding::zero ? "zero" : "replicate";
+}
+
+Padding padding_from_string(const std::string& name) {
+  if (name == "zero") return Padding::zero;
+  if (name == "replicate") return Padding::replicate;
+  throw std::invalid_argument("unknown DCDM padding '" + name + "' (valid: zero, replicate)");
+}
+
+void DcdmNetOptions::validate() const {
+  auto bad = [](const std::string& field, int value, const std::string& rule) {
+    throw std::invalid_argument("invalid DCDM network option " + field + " = " +
+                                std::to_string(value) + " (" + rule + ")");
+  };
+  if (dim_ != 2 && dim_ != 3) bad("dim", dim_, "must be 2 or 3");
+  if (channels_ < 1) bad("channels", channels_, "must be >= 1");
+  if (full_convs_ < 1) bad("full_convs", full_convs_, "must be >= 1");
+  if (half_convs_ < 0) bad("half_convs", half_convs_, "must be >= 0");
+  if (up_convs_ < 0) bad("up_convs", up_convs_, "must be >= 0");
+  if (pooling_levels_ < 1 || pooling_levels_ > 10)
+    bad("pooling_levels", pooling_levels_, "must be in 1..10");
+}
+
+std::string DcdmNetOptions::describe() const {
+  std::ostringstream s;
+  s << dim_ << "D, " << channels_ << " channels, " << full_convs_ << "+" << half_convs_ << "+"
+    << up_convs_ << " convs, " << pooling_levels_ << " pooling level"
+    << (pooling_levels_ == 1 ? "" : "s") << ", " << to_string(activation_) << ", "
+    << to_string(padding_) << " padding";
+  return s.str();
+}
+
+DcdmNetImpl::DcdmNetImpl(DcdmNetOptions options) : options_(std::move(options)) {
+  reset();
+}
+
+DcdmNetImpl::ModulePtr DcdmNetImpl::make_conv(int in, int out, int kernel) const {
+  const int pad = kernel / 2;  // 'same' with zeros for odd kernels
+  ModulePtr m;
+  if (options_.dim() == 3) {
+    torch::nn::Conv3d c(torch::nn::Conv3dOptions(in, out, kernel).padding(pad));
+    torch::nn::init::xavier_uniform_(c->weight);
+    torch::nn::init::zeros_(c->bias);
+    m = c.ptr();
+  } else {
+    torch::nn::Conv2d c(torch::nn::Conv2dOptions(in, out, kernel).padding(pad));
+    torch::nn::init::xavier_uniform_(c->weight);
+    torch::nn::init::zeros_(c->bias);
+    m = c.ptr();
+  }
+  return m;
+}
+
+torch::nn::ModuleList DcdmNetImpl::make_convs(int count) const {
+  torch::nn::ModuleList list;
+  for (int i = 0; i < count; ++i) {
+    const int c = options_.channels();
+    list->push_back(make_conv(c, c, 3));
+  }
+  return list;
+}
+
+void DcdmNetImpl::reset() {
+  options_.validate();
+  torch::NoGradGuard no_grad;  // in-place initialisation of leaf parameters
+  const int c = options_.channels();
+  down_.clear();
+  up_levels_.clear();
+  first_ = register_module("first", make_conv(1, c, 3));
+  full_ = register_module("full", make_convs(options_.full_convs()));
+  for (int l = 1; l < options_.pooling_levels(); ++l)
+    down_.push_back(register_module("down" + std::to_string(l), make_convs(options_.full_convs())));
+  coarse_ = register_module("coarse", make_convs(options_.half_convs()));
+  for (int l = 1; l < options_.pooling_levels(); ++l)
+    up_levels_.push_back(
+        register_module("up" + std::to_string(l), make_convs(options_.up_convs())));
+  up_ = register_module("up", make_convs(options_.up_convs()));
+  last_ = register_module("last", make_conv(c, 1, 1));
+}
+
+torch::Tensor DcdmNetImpl::conv(const ModulePtr& m, const torch::Tensor& x) const {
+  if (options_.dim() == 3) return m->as<torch::nn::Conv3dImpl>()->forward(x);
+  return m->as<torch::nn::Conv2dImpl>()->forward(x);
+}
+
+torch::Tensor DcdmNetImpl::act(const torch::Tensor& x) const {
+  switch (options_.activation()) {
+    case Activation::relu:
+      return torch::relu(x);
+    case Activation::leaky_relu:
+      return torch::leaky_relu(x, 0.01);
+    case Activation::tanh:
+      return torch::tanh(x);
+  }
+  return x;
+}
+
+// The pair rule: x_i = act(c_i(x_{i-1})) + (i even ? x_{i-2} : 0) for the convs list[begin..].
+torch::Tensor DcdmNetImpl::stage(const torch::nn::ModuleList& list, std::size_t begin,
+                                 torch::Tensor x0) const {
+  torch::Tensor before = x0, current = std::move(x0);
+  for (std::size_t j = begin; j < list->size(); ++j) {
+    torch::Tensor y = act(conv(list->ptr(j), current));
+    if ((j - begin) % 2 == 1) y = y + before;  // i = j - begin + 1 is even
+    before = std::move(current);
+    current = std::move(y);
+  }
+  return current;
+}
+
+torch::Tensor DcdmNetImpl::network(const torch::Tensor& x) const {
+  const bool three = options_.dim() == 3;
+  auto pool = [&](const torch::Tensor& t) {
+    return three ? torch::avg_pool3d(t, 2, 2) : torch::avg_pool2d(t, 2, 2);
+  };
+  auto upsample_to = [&](const torch::Tensor& t, const torch::Tensor& like) {
+    const auto sizes = like.sizes().slice(2).vec();
+    return F::interpolate(t, F::InterpolateFuncOptions().size(sizes).mode(torch::kNearest));
+  };
+  // Full resolution: the linear first conv, one conv, then residual pairs.
+  torch::Tensor h = act(conv(full_->ptr(0), conv(first_, x)));
+  h = stage(full_, 1, std::move(h));
+  std::vector<torch::Tensor> skips{h};
+  for (const auto& down : down_) {
+    h = stage(down, 0, pool(h));
+    skips.push_back(h);
+  }
+  h = stage(coarse_, 0, pool(h));
+  for (std::size_t l = up_levels_.size(); l >= 1; --l)
+    h = stage(up_levels_[l - 1], 0, upsample_to(h, skips[l]) + skips[l]);
+  h = stage(up_, 0, upsample_to(h, skips[0]) + skips[0]);
+  return conv(last_, h);
+}
+
+torch::Tensor DcdmNetImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
+  const int dim = options_.dim();
+  if (!x.defined() || x.dim() != dim + 2 || x.size(1) != 1) {
+    std::ostringstream s;
+    s << "DcdmNet (" << dim << "D): expected an input of shape (batch, 1, "
+      << (dim == 3 ? "nz, " : "") << "ny, nx), got ";
+    if (x.defined())
+      s << x.sizes();
+    else
+      s << "an undefined tensor";
+    throw std::invalid_argument(s.str());
+  }
+  const torch::Tensor w = first_->parameters().front();
+  if (x.scalar_type() != w.scalar_type())
+    throw std::invalid_argument(std::string("DcdmNet: input dtype ") +
+                                c10::toString(x.scalar_type()) + " differs from the parameters' " +
+                                c10::toString(w.scalar_type()));
+
+  // Pad the high end of each spatial axis to a multiple of 2^levels; crop back afterwards.
+  const std::int64_t multiple = std::int64_t{1} << options_.pooling_levels();
+  std::vector<std::int64_t> pad;  // F::pad order: last axis first, (low, high) per axis
+  bool padded = false;
+  for (int a = dim + 1; a >= 2; --a) {
+    const std::int64_t extra = (multiple - x.size(a) % multiple) % multiple;
+    pad.push_back(0);
+    pad.push_back(extra);
+    padded = padded || extra > 0;
+  }
+  torch::Tensor y;
+  if (padded) {
+    auto opts = F::PadFuncOptions(pad);
+    if (options_.padding() == Padding::zero)
+      opts.mode(torch::kConstant);
+    else
+      opts.mode(torch::kReplicate);
+    y = network(F::pad(x, opts));
+    for (int a = 2; a < dim + 2; ++a) y = y.narrow(a, 0, x.size(a));
+  } else {
+    y = network(x);
+  }
+  if (mask.defined()) {
+    const torch::Tensor m = mask.to(y.options());
+    y = (y * m).masked_fill(m == 0, 0.0);  // exactly zero there, even where y is not finite
+  }
+  return y;
+}
+
+std::int64_t DcdmNetImpl::num_parameters() const {
+  std::int64_t n = 0;
+  for (const auto& p : parameters()) n += p.numel();
+  return n;
+}
+
+void DcdmNetImpl::pretty_print(std::ostream& stream) const {
+  stream << "deepsolve::solvers::dcdm::DcdmNet(" << options_.describe() << ", " << num_parameters()
+         << " parameters)";
+}
+
+}  // namespace deepsolve::solvers::dcdm

@@ -1,0 +1,126 @@
+#include "deepsolve/solvers/dcdm/network_direction.hpp"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <stdexcept>
+
+#include "deepsolve/solvers/dcdm/model_file.hpp"
+
+namespace deepsolve::solvers::dcdm {
+
+std::string resolve_device(const std::string& name, int rank) {
+  if (name == "cpu") return "cpu";
+  const bool cuda = torch::cuda::is_available();
+  const auto count = static_cast<int>(cuda ? torch::cuda::device_count() : 0);
+  if (name == "auto") {
+    if (count == 0) return "cpu";
+    return "cuda:" + std::to_string((rank < 0 ? 0 : rank) % count);
+  }
+  int index = -1;
+  if (name == "cuda") {
+    index = 0;
+  } else if (name.rfind("cuda:", 0) == 0 && name.size() > 5 &&
+             name.find_first_not_of("0123456789", 5) == std::string::npos) {
+    index = std::stoi(name.substr(5));
+  } else {
+    throw std::invalid_argument("unknown device '" + name + "' (valid: cpu, cuda, cuda:N, auto)");
+  }
+  if (!cuda)
+    throw std::invalid_argument("device '" + name + "' requested, but CUDA is not available");
+  if (index >= count)
+    throw std::invalid_argument("device '" + name + "' requested, but only " +
+                                std::to_string(count) + " CUDA device(s) exist");
+  return "cuda:" + std::to_string(index);
+}
+
+struct NetworkDirection::State {
+  std::vector<std::int64_t> shape;  // (1, 1, [nz,] ny, nx)
+  torch::Device device{torch::kCPU};
+  torch::Tensor blocked;  // bool, true on solid and air cells; undefined when there are none
+};
+
+NetworkDirection::NetworkDirection(std::shared_ptr<DirectionNetwork> network, const Grid& grid,
+                                   const NetworkDirectionOptions& options)
+    : network_(std::move(network)),
+      state_(std::make_unique<State>()),
+      num_cells_(grid.num_cells()) {
+  if (!network_) throw std::invalid_argument("NetworkDirection: no network");
+  network_->check_grid(grid);
+  device_ = resolve_device(options.device(), options.rank());
+  state_->device = torch::Device(device_);
+  network_->to(state_->device);
+
+  const auto& n = grid.size();
+  state_->shape = grid.dim() == 3 ? std::vector<std::int64_t>{1, 1, n[2], n[1], n[0]}
+                                  : std::vector<std::int64_t>{1, 1, n[1], n[0]};
+  if (grid.count(CellType::fluid) != grid.num_cells()) {
+    auto blocked = torch::empty({grid.num_cells()}, torch::kBool);
+    auto* b = blocked.data_ptr<bool>();
+    const auto& cells = grid.cells();
+    for (std::size_t c = 0; c < cells.size(); ++c) b[c] = cells[c] != CellType::fluid;
+    state_->blocked = blocked.reshape(state_->shape).to(state_->device);
+  }
+}
+
+NetworkDirection::NetworkDirection(const std::string& path, const Grid& grid,
+                                   const NetworkDirectionOptions& options)
+    : NetworkDirection(load_direction_network(path), grid, options) {}
+
+NetworkDirection::~NetworkDirection() = default;
+
+std::string NetworkDirection::describe() const {
+  return "network " + network_->describe() + " on " + device_;
+}
+
+namespace {
+
+class Stopwatch {
+ public:
+  Stopwatch(const torch::Device& device, double& seconds, std::int64_t& calls)
+      : device_(device),
+        seconds_(seconds),
+        calls_(calls),
+        start_(std::chrono::steady_clock::now()) {}
+  ~Stopwatch() {
+    if (device_.is_cuda()) torch::cuda::synchronize(device_.index());
+    seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    ++calls_;
+  }
+  Stopwatch(const Stopwatch&) = delete;
+  Stopwatch& operator=(const Stopwatch&) = delete;
+
+ private:
+  const torch::Device& device_;
+  double& seconds_;
+  std::int64_t& calls_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+void NetworkDirection::apply(const double* r, double* q) {
+  Stopwatch clock(state_->device, seconds_, calls_);
+  torch::NoGradGuard no_grad;
+  // from_blob does not copy and never writes through the pointer; .to makes the float32 copy.
+  const torch::Tensor in = torch::from_blob(const_cast<double*>(r), state_->shape, torch::kFloat64)
+                               .to(state_->device, torch::kFloat32);
+  torch::Tensor out = (*network_)(in);
+  if (state_->blocked.defined()) out = out.masked_fill(state_->blocked, 0.0);
+  torch::from_blob(q, state_->shape, torch::kFloat64).copy_(out);  // to float64, to the host
+}
+
+void NetworkDirection::apply(const at::Tensor& r, at::Tensor& q) {
+  if (!r.defined() || !q.defined() || r.numel() != num_cells_ || q.numel() != num_cells_)
+    throw std::invalid_argument("NetworkDirection: r and q must hold " +
+                                std::to_string(num_cells_) + " entries (got " +
+                                std::to_string(r.defined() ? r.numel() : 0) + " and " +
+                                std::to_string(q.defined() ? q.numel() : 0) + ")");
+  Stopwatch clock(state_->device, seconds_, calls_);
+  torch::NoGradGuard no_grad;
+  torch::Tensor out = (*network_)(r.reshape(state_->shape).to(state_->device, torch::kFloat32));
+  if (state_->blocked.defined()) out = out.masked_fill(state_->blocked, 0.0);
+  q.copy_(out.reshape(q.sizes()));
+}
+
+}  // namespace deepsolve::solvers::dcdm
