@@ -8,9 +8,9 @@
 // Variants (all on one MPI rank, same b, zero initial guess):
 //   lib-mf-direct  conjugate_gradient over PetscSpace, StencilOperator applied straight to the Vec
 //                  arrays (one rank owns the whole grid, so no ghost exchange is needed)
-//   lib-mf-shell   conjugate_gradient over PetscSpace, DmdaPoisson::matrix_free() (MATSHELL: ghost
-//                  exchange through the DMDA, then the stencil) -- the operator a distributed solve
-//                  uses
+//   lib-mf-shell   conjugate_gradient over PetscSpace, DmdaPoisson::matrix_free() (the MATSHELL:
+//                  ghost exchange through the DMDA when the rank has neighbours, then the stencil)
+//                  -- the operator a distributed solve uses
 //   lib-aij        conjugate_gradient over PetscSpace, the assembled MATAIJ
 //   petsc-aij      KSPCG + PCNONE on the MATAIJ: the baseline
 //   petsc-shell    KSPCG + PCNONE on the MATSHELL
@@ -141,7 +141,7 @@ int run(int argc, char** argv) {
       {"petsc-aij", "PETSc KSPCG + PCNONE, assembled MATAIJ (baseline)", petsc_solve(ksp_aij)},
       {"lib-mf-direct", "library CG, PetscSpace, StencilOperator on the Vec arrays",
        library(direct)},
-      {"lib-mf-shell", "library CG, PetscSpace, DMDA MATSHELL (ghost exchange + stencil)",
+      {"lib-mf-shell", "library CG, PetscSpace, DMDA MATSHELL (DmdaPoisson::matrix_free)",
        library(petsc::MatOperator{problem.matrix_free()})},
       {"lib-aij", "library CG, PetscSpace, assembled MATAIJ",
        library(petsc::MatOperator{problem.matrix()})},
@@ -159,9 +159,9 @@ int run(int argc, char** argv) {
        [&] { DEEPSOLVE_PETSC_CALL(MatMult(problem.matrix(), p, q)); }},
       10);
   const Timing &t_direct = t_apply[0], &t_shell = t_apply[1], &t_aij = t_apply[2];
-  applies.set("matrix_free_direct", t_direct.to_json());
-  applies.set("dmda_shell", t_shell.to_json());
-  applies.set("aij", t_aij.to_json());
+  applies["matrix_free_direct"] = t_direct.to_json();
+  applies["dmda_shell"] = t_shell.to_json();
+  applies["aij"] = t_aij.to_json();
   // The vector operations of a CG iteration on their own: PetscSpace (PETSc Vec calls) against the
   // same operations on plain arrays (EigenSpace), in GB/s as STREAM counts (no write-allocate).
   Json vector_ops = Json::array();
@@ -188,16 +188,16 @@ int run(int argc, char** argv) {
       const std::vector<Timing> t = bench::time_interleaved({op.petsc, op.plain}, 10);
       const double bytes = op.bytes_per_row * static_cast<double>(rows);
       Json j = Json::object();
-      j.set("operation", op.name);
-      j.set("bytes", bytes);
-      j.set("petsc_space", t[0].to_json());
-      j.set("eigen_space", t[1].to_json());
-      j.set("petsc_space_gbs", bytes / t[0].best_s * 1e-9);
-      j.set("eigen_space_gbs", bytes / t[1].best_s * 1e-9);
+      j["operation"] = op.name;
+      j["bytes"] = bytes;
+      j["petsc_space"] = t[0].to_json();
+      j["eigen_space"] = t[1].to_json();
+      j["petsc_space_gbs"] = bytes / t[0].best_s * 1e-9;
+      j["eigen_space_gbs"] = bytes / t[1].best_s * 1e-9;
       std::printf("  %-5s PetscSpace %9s %6.1f GB/s   EigenSpace %9s %6.1f GB/s\n", op.name,
                   bench::format_time(t[0].best_s).c_str(), bytes / t[0].best_s * 1e-9,
                   bench::format_time(t[1].best_s).c_str(), bytes / t[1].best_s * 1e-9);
-      vector_ops.push(std::move(j));
+      vector_ops.push_back(std::move(j));
     }
     std::printf("\n");
     (void)sink;
@@ -210,22 +210,22 @@ int run(int argc, char** argv) {
   };
 
   Json doc = Json::object();
-  doc.set("benchmark", "cg");
-  doc.set("machine", bench::machine_info(argc, argv));
-  doc.set("petsc_version", std::to_string(PETSC_VERSION_MAJOR) + "." +
-                               std::to_string(PETSC_VERSION_MINOR) + "." +
-                               std::to_string(PETSC_VERSION_SUBMINOR));
+  doc["benchmark"] = "cg";
+  doc["machine"] = bench::machine_info(argc, argv);
+  doc["petsc_version"] = std::to_string(PETSC_VERSION_MAJOR) + "." +
+                         std::to_string(PETSC_VERSION_MINOR) + "." +
+                         std::to_string(PETSC_VERSION_SUBMINOR);
   Json prob = Json::object();
-  prob.set("description", grid.describe());
-  prob.set("dim", dim);
-  prob.set("size", n);
-  prob.set("geometry", geometry);
-  prob.set("rows", static_cast<double>(rows));
-  doc.set("problem", std::move(prob));
-  doc.set("max_iterations", max_it);
-  doc.set("repetitions", reps);
-  doc.set("apply", std::move(applies));
-  doc.set("vector_operations", std::move(vector_ops));
+  prob["description"] = grid.describe();
+  prob["dim"] = dim;
+  prob["size"] = n;
+  prob["geometry"] = geometry;
+  prob["rows"] = rows;
+  doc["problem"] = std::move(prob);
+  doc["max_iterations"] = max_it;
+  doc["repetitions"] = reps;
+  doc["apply"] = std::move(applies);
+  doc["vector_operations"] = std::move(vector_ops);
 
   std::printf("%s, %d CG iterations (rtol 0), best of %d solves\n\n", grid.describe().c_str(),
               max_it, reps);
@@ -251,23 +251,23 @@ int run(int argc, char** argv) {
     const double per_it_median = t.median_s / its[i];
     const double op_s = apply_time(s.name);
     Json v = Json::object();
-    v.set("name", s.name);
-    v.set("description", s.description);
-    v.set("iterations", its[i]);
-    v.set("solve", t.to_json());
-    v.set("per_iteration_best_s", per_it);
-    v.set("per_iteration_median_s", per_it_median);
-    v.set("operator_apply_s", op_s);
-    v.set("other_per_iteration_s", per_it - op_s);
-    v.set("speedup_vs_petsc_cg", baseline / per_it);
-    v.set("final_residual_norm", rnorms[i]);
+    v["name"] = s.name;
+    v["description"] = s.description;
+    v["iterations"] = its[i];
+    v["solve"] = t.to_json();
+    v["per_iteration_best_s"] = per_it;
+    v["per_iteration_median_s"] = per_it_median;
+    v["operator_apply_s"] = op_s;
+    v["other_per_iteration_s"] = per_it - op_s;
+    v["speedup_vs_petsc_cg"] = baseline / per_it;
+    v["final_residual_norm"] = rnorms[i];
     std::printf("%-14s %6d %12s %12s %12s %12s %8.2fx  %.6e\n", s.name, its[i],
                 bench::format_time(per_it).c_str(), bench::format_time(per_it_median).c_str(),
                 bench::format_time(op_s).c_str(), bench::format_time(per_it - op_s).c_str(),
                 baseline / per_it, rnorms[i]);
-    variants.push(std::move(v));
+    variants.push_back(std::move(v));
   }
-  doc.set("variants", std::move(variants));
+  doc["variants"] = std::move(variants);
   std::printf(
       "\n'operator' is one apply timed on its own; 'vectors+' is the rest of an iteration (vector "
       "operations, reductions, call overhead).\n");

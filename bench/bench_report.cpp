@@ -1,5 +1,6 @@
 // bench_report: renders docs/benchmarks.md from the JSON files the benchmarks (and poisson_solve
-// --json) write. Needs nothing but the C++ standard library, so scripts/bench works without Python.
+// --json) write. Needs nothing but the C++ standard library and nlohmann-json, so scripts/bench
+// works without Python.
 //
 //   bench_report --out docs/benchmarks.md --command "scripts/bench" [--stencil stencil.json]
 //                [--cg cg.json] [--solve poisson_solve_64.json]... [--results-dir bench/results]
@@ -7,15 +8,41 @@
 #include <cstdio>
 #include <exception>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "json.hpp"
-
 namespace {
 
-using deepsolve::bench::Json;
+using Json = nlohmann::ordered_json;
+
+// The member `key` of an object, or nullptr (also when j is not an object).
+const Json* member(const Json& j, const std::string& key) {
+  if (!j.is_object()) return nullptr;
+  const auto it = j.find(key);
+  return it == j.end() ? nullptr : &*it;
+}
+
+// The number j.key (a boolean counts as 0 or 1); throws when it is missing or not a number.
+double number(const Json& j, const std::string& key) {
+  return j.at(key).get<double>();
+}
+
+// The string j.key; throws when it is missing or not a string.
+std::string text(const Json& j, const std::string& key) {
+  return j.at(key).get<std::string>();
+}
+
+double number_or(const Json& j, const std::string& key, double fallback) {
+  const Json* m = member(j, key);
+  return m && (m->is_number() || m->is_boolean()) ? m->get<double>() : fallback;
+}
+
+std::string string_or(const Json& j, const std::string& key, const std::string& fallback) {
+  const Json* m = member(j, key);
+  return m && m->is_string() ? m->get<std::string>() : fallback;
+}
 
 // Targets of the foundation issue.
 constexpr double kStencilSpeedupTarget = 3.0;   // matrix-free apply vs PETSc's MatMult
@@ -33,32 +60,35 @@ std::string ms(double seconds) {
 }
 
 std::string sci(const Json* v) {
-  return v && v->is_number() ? fmt("%.2e", v->number()) : "n/a";
+  return v && v->is_number() ? fmt("%.2e", v->get<double>()) : "n/a";
 }
 
 std::string met(bool ok) {
   return ok ? "met" : "**not met**";
 }
 
-// A path shortened to its file name ("/x/build-bench/bench/bench_cg" -> "bench_cg").
-std::string file_name(const std::string& s) {
+// An absolute path shortened to its file name ("/x/build-bench/bench/bench_cg" -> "bench_cg"): it
+// names a directory of the machine the benchmark ran on. Other words are kept as they are (the
+// benchmarks and scripts/bench record paths inside the repository relative to its root).
+std::string shorten_absolute(const std::string& s) {
+  if (s.empty() || s[0] != '/') return s;
   const auto slash = s.find_last_of('/');
-  return slash != std::string::npos && slash + 1 < s.size() ? s.substr(slash + 1) : s;
+  return slash + 1 < s.size() ? s.substr(slash + 1) : s;
 }
 
-// A command line stored as a string or as an argv array, with paths shortened to file names.
+// A command line stored as a string or as an argv array, without absolute paths.
 std::string command_text(const Json* c) {
   if (!c) return "?";
   std::vector<std::string> words;
   if (c->is_string()) {
-    std::istringstream in(c->string());
+    std::istringstream in(c->get<std::string>());
     for (std::string w; in >> w;) words.push_back(w);
-  } else {
-    for (const Json& a : c->items())
-      if (a.is_string()) words.push_back(a.string());
+  } else if (c->is_array()) {
+    for (const Json& a : *c)
+      if (a.is_string()) words.push_back(a.get<std::string>());
   }
   std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : " ") + file_name(w);
+  for (const auto& w : words) out += (out.empty() ? "" : " ") + shorten_absolute(w);
   return out;
 }
 
@@ -74,35 +104,35 @@ Json load(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   try {
-    return Json::parse(ss.str());
+    return Json::parse(ss.str());  // throws nlohmann::json::parse_error
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": " + e.what());
   }
 }
 
 void machine_section(std::ostream& out, const Json& doc) {
-  const Json& m = doc["machine"];
+  const Json& m = doc.at("machine");
   out << "| | |\n|---|---|\n";
-  out << "| CPU | " << m.string_or("cpu_model", "?") << " |\n";
-  out << "| Cores (nproc) | " << fmt("%.0f", m.number_or("nproc", 0)) << " |\n";
-  out << "| Load average at start | " << m.string_or("load_average", "?") << " |\n";
-  out << "| Compiler | " << m.string_or("compiler", "?") << " |\n";
-  out << "| Build type, flags | " << m.string_or("build_type", "?") << ", `"
-      << trim(m.string_or("cxx_flags", "?")) << "` |\n";
-  out << "| PETSc | " << doc.string_or("petsc_version", "?")
-      << (doc.find("sizeof_petsc_int")
-              ? fmt(" (%.0f-byte PetscInt)", doc["sizeof_petsc_int"].number())
+  out << "| CPU | " << string_or(m, "cpu_model", "?") << " |\n";
+  out << "| Cores (nproc) | " << fmt("%.0f", number_or(m, "nproc", 0)) << " |\n";
+  out << "| Load average at start | " << string_or(m, "load_average", "?") << " |\n";
+  out << "| Compiler | " << string_or(m, "compiler", "?") << " |\n";
+  out << "| Build type, flags | " << string_or(m, "build_type", "?") << ", `"
+      << trim(string_or(m, "cxx_flags", "?")) << "` |\n";
+  out << "| PETSc | " << string_or(doc, "petsc_version", "?")
+      << (member(doc, "sizeof_petsc_int")
+              ? fmt(" (%.0f-byte PetscInt)", number(doc, "sizeof_petsc_int"))
               : std::string())
       << " |\n";
-  out << "| Date | " << m.string_or("date", "?") << " |\n\n";
+  out << "| Date | " << string_or(m, "date", "?") << " |\n\n";
 }
 
 // "0.19-0.24 B/row in these cases": the constant-coefficient metadata per row, from the results.
 std::string metadata_note(const Json& doc) {
   double lo = 1e300, hi = 0.0;
-  for (const Json& c : doc["cases"].items()) {
-    if (c.string_or("coefficients", "") != "constant") continue;
-    const double per_row = c["matrix_free"]["bytes"].number() / c["rows"].number() - 16.0;
+  for (const Json& c : doc.at("cases")) {
+    if (string_or(c, "coefficients", "") != "constant") continue;
+    const double per_row = number(c.at("matrix_free"), "bytes") / number(c, "rows") - 16.0;
     lo = std::min(lo, per_row);
     hi = std::max(hi, per_row);
   }
@@ -111,16 +141,16 @@ std::string metadata_note(const Json& doc) {
 }
 
 void stencil_section(std::ostream& out, const Json& doc) {
-  const Json& stream = doc["stream_triad"];
-  const double stream_gbs = stream["best_gbs"].number();
+  const Json& stream = doc.at("stream_triad");
+  const double stream_gbs = number(stream, "best_gbs");
   out << "## Matrix-free stencil vs PETSc MatMult (`bench_stencil`)\n\n";
-  out << "Command: `" << command_text(doc["machine"].find("command")) << "`\n\n";
-  out << "STREAM triad (`" << stream.string_or("kernel", "") << "`, three arrays of "
-      << fmt("%.0f", stream["array_mib"].number())
+  out << "Command: `" << command_text(member(doc.at("machine"), "command")) << "`\n\n";
+  out << "STREAM triad (`" << string_or(stream, "kernel", "") << "`, three arrays of "
+      << fmt("%.0f", number(stream, "array_mib"))
       << " MiB, 24 B/element, measured in the same run): "
       << "**" << fmt("%.1f", stream_gbs) << " GB/s** best, "
-      << fmt("%.1f", stream["median_gbs"].number()) << " GB/s median.\n\n";
-  out << "Times are per apply, the best of " << fmt("%.0f", doc.number_or("repetitions", 0))
+      << fmt("%.1f", number(stream, "median_gbs")) << " GB/s median.\n\n";
+  out << "Times are per apply, the best of " << fmt("%.0f", number_or(doc, "repetitions", 0))
       << " samples (each sample at least 20 ms of back-to-back applies; the three kernels of a "
          "case "
          "are sampled in turn). Bytes are counted as streamed once, without write-allocate "
@@ -134,35 +164,35 @@ void stencil_section(std::ostream& out, const Json& doc) {
       << "), with variable coefficients "
          "the diagonal and six face weights (56 B/row);\n"
       << "- AIJ `MatMult`: nonzeros x (8 B value + "
-      << fmt("%.0f", doc.number_or("sizeof_petsc_int", 4))
+      << fmt("%.0f", number_or(doc, "sizeof_petsc_int", 4))
       << " B column index) + (rows + 1) row pointers + x + y;\n"
       << "- DMDA MATSHELL (`DmdaPoisson::apply_matrix_free`, what CG calls): the matrix-free "
-         "bytes; "
-         "its ghost exchange (on one rank a copy of x into the local vector, 16 B/row more) is not "
-         "counted, so its GB/s is the useful bandwidth.\n\n";
+         "bytes; a ghost exchange through the DMDA (none when one rank owns the grid, as here) "
+         "would not be counted, so its GB/s is the useful bandwidth.\n\n";
   out << "| case | rows | triad GB/s | matrix-free ms | GB/s | % of STREAM | AIJ MatMult ms | "
          "GB/s | matrix-free / AIJ | DMDA shell ms | GB/s | shell / AIJ | max rel. diff |\n";
   out << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   bool speed_ok = true, stream_ok = true;
-  for (const Json& c : doc["cases"].items()) {
-    const Json& mf = c["matrix_free"];
-    const Json& aij = c["petsc_aij"];
-    const Json& sh = c["dmda_shell"];
-    const double speedup = c["speedup_matrix_free_vs_aij"].number();
-    const double fraction = c["matrix_free_fraction_of_stream"].number();
-    if (c.string_or("coefficients", "") == "constant") {
+  for (const Json& c : doc.at("cases")) {
+    const Json& mf = c.at("matrix_free");
+    const Json& aij = c.at("petsc_aij");
+    const Json& sh = c.at("dmda_shell");
+    const double speedup = number(c, "speedup_matrix_free_vs_aij");
+    const double fraction = number(c, "matrix_free_fraction_of_stream");
+    if (string_or(c, "coefficients", "") == "constant") {
       speed_ok = speed_ok && speedup >= kStencilSpeedupTarget;
       stream_ok = stream_ok && fraction >= kStreamFractionTarget;
     }
-    const Json* triad = c.find("stream_triad");
-    out << "| " << c["name"].string() << " | " << fmt("%.0f", c["rows"].number()) << " | "
-        << (triad ? fmt("%.1f", (*triad)["best_gbs"].number()) : std::string("n/a")) << " | "
-        << ms(mf["timing"]["best_s"].number()) << " | " << fmt("%.1f", mf["best_gbs"].number())
-        << " | " << fmt("%.0f%%", 100.0 * fraction) << " | " << ms(aij["timing"]["best_s"].number())
-        << " | " << fmt("%.1f", aij["best_gbs"].number()) << " | " << fmt("%.2fx", speedup) << " | "
-        << ms(sh["timing"]["best_s"].number()) << " | " << fmt("%.1f", sh["best_gbs"].number())
-        << " | " << fmt("%.2fx", c["speedup_shell_vs_aij"].number()) << " | "
-        << sci(c.find("max_relative_difference_vs_aij")) << " |\n";
+    const Json* triad = member(c, "stream_triad");
+    out << "| " << text(c, "name") << " | " << fmt("%.0f", number(c, "rows")) << " | "
+        << (triad ? fmt("%.1f", number(*triad, "best_gbs")) : std::string("n/a")) << " | "
+        << ms(number(mf.at("timing"), "best_s")) << " | " << fmt("%.1f", number(mf, "best_gbs"))
+        << " | " << fmt("%.0f%%", 100.0 * fraction) << " | "
+        << ms(number(aij.at("timing"), "best_s")) << " | " << fmt("%.1f", number(aij, "best_gbs"))
+        << " | " << fmt("%.2fx", speedup) << " | " << ms(number(sh.at("timing"), "best_s")) << " | "
+        << fmt("%.1f", number(sh, "best_gbs")) << " | "
+        << fmt("%.2fx", number(c, "speedup_shell_vs_aij")) << " | "
+        << sci(member(c, "max_relative_difference_vs_aij")) << " |\n";
   }
   out << "\nTargets (constant-coefficient cases): matrix-free apply >= "
       << fmt("%.0fx", kStencilSpeedupTarget) << " PETSc's MatMult: " << met(speed_ok)
@@ -182,46 +212,47 @@ void stencil_section(std::ostream& out, const Json& doc) {
 }
 
 void cg_section(std::ostream& out, const Json& doc) {
-  const Json& p = doc["problem"];
+  const Json& p = doc.at("problem");
   out << "## CG iteration: library vs PETSc KSPCG (`bench_cg`)\n\n";
-  out << "Command: `" << command_text(doc["machine"].find("command")) << "`\n\n";
-  out << "Problem: " << p.string_or("description", "?") << "; random right-hand side; "
-      << fmt("%.0f", doc.number_or("max_iterations", 0))
+  out << "Command: `" << command_text(member(doc.at("machine"), "command")) << "`\n\n";
+  out << "Problem: " << string_or(p, "description", "?") << "; random right-hand side; "
+      << fmt("%.0f", number_or(doc, "max_iterations", 0))
       << " iterations with rtol = atol = 0 so that every solver runs the same count; zero initial "
          "guess; one MPI rank. Time per iteration = solve time / iterations (best and median of "
-      << fmt("%.0f", doc.number_or("repetitions", 0))
+      << fmt("%.0f", number_or(doc, "repetitions", 0))
       << " solves, the variants interleaved). *Operator* is one apply timed on its own; *rest* is "
          "the remainder of an iteration (vector operations and reductions).\n\n";
   out << "| variant | what | iterations | ms / iteration | median | operator ms | rest ms | "
          "speedup vs PETSc CG | final residual norm |\n";
   out << "|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
   double lib_mf = 0.0;
-  for (const Json& v : doc["variants"].items()) {
-    const std::string name = v["name"].string();
-    if (name == "lib-mf-shell") lib_mf = v["speedup_vs_petsc_cg"].number();
-    out << "| " << name << " | " << v.string_or("description", "") << " | "
-        << fmt("%.0f", v["iterations"].number()) << " | " << ms(v["per_iteration_best_s"].number())
-        << " | " << ms(v["per_iteration_median_s"].number()) << " | "
-        << ms(v["operator_apply_s"].number()) << " | " << ms(v["other_per_iteration_s"].number())
-        << " | " << fmt("%.2fx", v["speedup_vs_petsc_cg"].number()) << " | "
-        << fmt("%.6e", v["final_residual_norm"].number()) << " |\n";
+  for (const Json& v : doc.at("variants")) {
+    const std::string name = text(v, "name");
+    if (name == "lib-mf-shell") lib_mf = number(v, "speedup_vs_petsc_cg");
+    out << "| " << name << " | " << string_or(v, "description", "") << " | "
+        << fmt("%.0f", number(v, "iterations")) << " | " << ms(number(v, "per_iteration_best_s"))
+        << " | " << ms(number(v, "per_iteration_median_s")) << " | "
+        << ms(number(v, "operator_apply_s")) << " | " << ms(number(v, "other_per_iteration_s"))
+        << " | " << fmt("%.2fx", number(v, "speedup_vs_petsc_cg")) << " | "
+        << fmt("%.6e", number(v, "final_residual_norm")) << " |\n";
   }
   double lib_direct = 0.0;
-  for (const Json& v : doc["variants"].items())
-    if (v["name"].string() == "lib-mf-direct") lib_direct = v["speedup_vs_petsc_cg"].number();
-  if (const Json* ops = doc.find("vector_operations")) {
+  for (const Json& v : doc.at("variants"))
+    if (text(v, "name") == "lib-mf-direct") lib_direct = number(v, "speedup_vs_petsc_cg");
+  if (const Json* ops = member(doc, "vector_operations")) {
     out << "\nThe vector operations on their own (best of 10, GB/s without write-allocate): "
            "PetscSpace (one PETSc Vec call each) against the same operations on plain arrays "
-           "(EigenSpace).\n\n";
+           "(EigenSpace). The same two vectors are used call after call, so part of them stays in "
+           "cache: compare the two columns with each other, not with STREAM.\n\n";
     out << "| operation | B/row | PetscSpace ms | GB/s | EigenSpace ms | GB/s |\n";
     out << "|---|---:|---:|---:|---:|---:|\n";
-    for (const Json& o : ops->items()) {
-      const double rows = doc["problem"]["rows"].number();
-      out << "| " << o["operation"].string() << " | " << fmt("%.0f", o["bytes"].number() / rows)
-          << " | " << ms(o["petsc_space"]["best_s"].number()) << " | "
-          << fmt("%.1f", o["petsc_space_gbs"].number()) << " | "
-          << ms(o["eigen_space"]["best_s"].number()) << " | "
-          << fmt("%.1f", o["eigen_space_gbs"].number()) << " |\n";
+    for (const Json& o : *ops) {
+      const double rows = number(doc.at("problem"), "rows");
+      out << "| " << text(o, "operation") << " | " << fmt("%.0f", number(o, "bytes") / rows)
+          << " | " << ms(number(o.at("petsc_space"), "best_s")) << " | "
+          << fmt("%.1f", number(o, "petsc_space_gbs")) << " | "
+          << ms(number(o.at("eigen_space"), "best_s")) << " | "
+          << fmt("%.1f", number(o, "eigen_space_gbs")) << " |\n";
     }
   }
   out << "\nWhere the time goes, counted as in the stencil section (B per row per iteration, "
@@ -229,9 +260,8 @@ void cg_section(std::ostream& out, const Json& doc) {
          "(p.q, r.r: 16 + 8), two AXPYs (x, r: 24 + 24) and one AYPX (p: 24), 96 B of vector "
          "traffic; PETSc's KSPCG with PCNONE and the unpreconditioned norm adds a VecCopy r -> z "
          "(the PCNONE apply, 16), a VecNorm (8) and one more dot product (z.r, 16) against one "
-         "fewer (r.r), 128 B. The operator is 16 B matrix-free and about 100 B as AIJ; the DMDA "
-         "MATSHELL adds its ghost exchange (a copy of p into the local vector on one rank, 16 "
-         "B). Each PetscSpace operation is one PETSc Vec call and one pass over memory.\n";
+         "fewer (r.r), 128 B. The operator is about 16 B matrix-free and about 100 B as AIJ. Each "
+         "PetscSpace operation is one PETSc Vec call and one pass over memory.\n";
   out << "\nTarget: library matrix-free CG >= " << fmt("%.0fx", kCgSpeedupTarget)
       << " faster per iteration than PETSc's CG: with the DMDA MATSHELL (lib-mf-shell, "
       << fmt("%.2fx", lib_mf) << ") " << met(lib_mf >= kCgSpeedupTarget)
@@ -248,24 +278,25 @@ void classical_section(std::ostream& out, const std::vector<Json>& solves) {
   }
   out << "Generated by `scripts/bench` from `poisson_solve --json` runs (one MPI rank).\n";
   for (const Json& doc : solves) {
-    const Json* problem = doc.find("problem");
-    out << "\n### " << (problem ? problem->string_or("description", "?") : std::string("?"))
+    const Json* problem = member(doc, "problem");
+    out << "\n### " << (problem ? string_or(*problem, "description", "?") : std::string("?"))
         << "\n\n";
-    out << "Command: `" << command_text(doc.find("command_line")) << "`";
-    if (const Json* tol = doc.find("tolerances"))
-      out << "; rtol " << fmt("%g", tol->number_or("rtol", 0)) << ", max "
-          << fmt("%.0f", tol->number_or("max_iterations", 0)) << " iterations";
+    out << "Command: `" << command_text(member(doc, "command_line")) << "`";
+    if (const Json* tol = member(doc, "tolerances"))
+      out << "; rtol " << fmt("%g", number_or(*tol, "rtol", 0)) << ", max "
+          << fmt("%.0f", number_or(*tol, "max_iterations", 0)) << " iterations";
     out << "\n\n";
     out << "| solver | iterations | setup s | solve s | true rel. residual | reason |\n";
     out << "|---|---:|---:|---:|---:|---|\n";
-    const Json* rows = doc.find("results");
+    const Json* rows = member(doc, "results");
     if (!rows) continue;
-    for (const Json& r : rows->items()) {
-      out << "| " << r.string_or("solver", "?") << " | "
-          << fmt("%.0f", r.number_or("iterations", 0)) << " | "
-          << fmt("%.3f", r.number_or("setup_s", 0)) << " | "
-          << fmt("%.3f", r.number_or("solve_s", 0)) << " | "
-          << sci(r.find("true_relative_residual")) << " | " << r.string_or("reason", "?") << " |\n";
+    for (const Json& r : *rows) {
+      out << "| " << string_or(r, "solver", "?") << " | "
+          << fmt("%.0f", number_or(r, "iterations", 0)) << " | "
+          << fmt("%.3f", number_or(r, "setup_s", 0)) << " | "
+          << fmt("%.3f", number_or(r, "solve_s", 0)) << " | "
+          << sci(member(r, "true_relative_residual")) << " | " << string_or(r, "reason", "?")
+          << " |\n";
     }
   }
 }
@@ -297,10 +328,11 @@ int run(int argc, char** argv) {
   out << "<!-- Generated by scripts/bench (bench/bench_report.cpp) from bench/results/*.json; do "
          "not "
          "edit by hand, rerun scripts/bench. -->\n\n";
-  out << "Reproduce with `" << command
-      << "` (builds the benchmarks in `build-bench`, runs them, writes `bench/results/*.json` and "
-         "regenerates this file). Benchmarks measure and report; they do not assert. The machine "
-         "may be shared: the best of several samples is reported next to the median.\n\n";
+  out << "Generated by `" << command
+      << "`. Reproduce with `scripts/bench`: it builds the benchmarks (Release, in `build-bench`), "
+         "runs them, writes `bench/results/*.json` and regenerates this file. Benchmarks measure "
+         "and report; they do not assert. The machine may be shared: the best of several samples "
+         "is reported next to the median, and the load average at the start is recorded.\n\n";
   Json stencil, cg;
   if (!stencil_path.empty()) stencil = load(stencil_path);
   if (!cg_path.empty()) cg = load(cg_path);

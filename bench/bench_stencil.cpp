@@ -1,6 +1,6 @@
 // bench_stencil: the matrix-free StencilOperator::apply against PETSc's assembled MatMult (MATAIJ)
-// and the DMDA MATSHELL apply (ghost exchange + stencil, what CG calls), next to the STREAM triad
-// measured in the same run.
+// and the DMDA MATSHELL apply (DmdaPoisson::apply_matrix_free: ghost exchange when the rank has
+// neighbours, then the stencil; what CG calls), next to the STREAM triad measured in the same run.
 //
 //   bench_stencil --json results/stencil.json [--reps 20] [--size3d 128] [--size2d 2048]
 //                 [--stream-elements 20000000] [--quick]
@@ -11,8 +11,8 @@
 //                mixed run, about 0.2 B/row; variable coefficients: 7 doubles per row);
 //   AIJ:         nz * (8 B value + sizeof(PetscInt) column index) + (rows + 1) * sizeof(PetscInt)
 //                row pointers + x + y (8 B each per row);
-//   MATSHELL:    the matrix-free bytes (the useful work); its ghost exchange, a copy of x into the
-//                ghosted local vector on one rank, is extra traffic that is not counted.
+//   MATSHELL:    the matrix-free bytes (the useful work); a ghost exchange, where there is one, is
+//                extra traffic that is not counted.
 // Runs on one MPI rank. PETSc options can be given through the PETSC_OPTIONS environment variable.
 #include <petscmat.h>
 
@@ -59,10 +59,10 @@ solvers::Grid make_grid(const Case& c) {
 
 Json kernel_json(const Timing& t, double bytes) {
   Json j = Json::object();
-  j.set("timing", t.to_json());
-  j.set("bytes", bytes);
-  j.set("best_gbs", bytes / t.best_s * 1e-9);
-  j.set("median_gbs", bytes / t.median_s * 1e-9);
+  j["timing"] = t.to_json();
+  j["bytes"] = bytes;
+  j["best_gbs"] = bytes / t.best_s * 1e-9;
+  j["median_gbs"] = bytes / t.median_s * 1e-9;
   return j;
 }
 
@@ -110,41 +110,43 @@ Json run_case(const Case& c, int reps, bench::StreamTriad& triad, double run_str
   const double mf_bytes = static_cast<double>(op.bytes_per_apply());
 
   Json j = Json::object();
-  j.set("name", c.name());
-  j.set("dim", c.dim);
-  j.set("size", c.n);
-  j.set("geometry", c.geometry);
-  j.set("coefficients", c.variable ? "variable" : "constant");
-  j.set("rows", static_cast<double>(rows));
-  j.set("solid_cells", static_cast<double>(grid.count(solvers::CellType::solid)));
-  j.set("aij_nonzeros", nz);
-  j.set("matrix_free", kernel_json(mf, mf_bytes));
-  j.set("petsc_aij", kernel_json(aij, aij_bytes));
-  j.set("dmda_shell", kernel_json(shell, mf_bytes));
-  j.set("speedup_matrix_free_vs_aij", aij.best_s / mf.best_s);
-  j.set("speedup_shell_vs_aij", aij.best_s / shell.best_s);
-  j.set("stream_triad", stream.to_json());
+  j["name"] = c.name();
+  j["dim"] = c.dim;
+  j["size"] = c.n;
+  j["geometry"] = c.geometry;
+  j["coefficients"] = c.variable ? "variable" : "constant";
+  j["rows"] = rows;
+  j["solid_cells"] = grid.count(solvers::CellType::solid);
+  j["aij_nonzeros"] = static_cast<std::int64_t>(nz);
+  j["matrix_free"] = kernel_json(mf, mf_bytes);
+  j["petsc_aij"] = kernel_json(aij, aij_bytes);
+  j["dmda_shell"] = kernel_json(shell, mf_bytes);
+  j["speedup_matrix_free_vs_aij"] = aij.best_s / mf.best_s;
+  j["speedup_shell_vs_aij"] = aij.best_s / shell.best_s;
+  j["stream_triad"] = stream.to_json();
   // Against the triad sampled alongside (the figure the targets use) and the run's best triad.
-  j.set("matrix_free_fraction_of_stream", mf_bytes / mf.best_s * 1e-9 / stream_gbs);
-  j.set("aij_fraction_of_stream", aij_bytes / aij.best_s * 1e-9 / stream_gbs);
-  j.set("matrix_free_fraction_of_run_stream", mf_bytes / mf.best_s * 1e-9 / run_stream_gbs);
-  j.set("max_relative_difference_vs_aij", scale > 0.0 ? diff / scale : diff);
+  j["matrix_free_fraction_of_stream"] = mf_bytes / mf.best_s * 1e-9 / stream_gbs;
+  j["aij_fraction_of_stream"] = aij_bytes / aij.best_s * 1e-9 / stream_gbs;
+  j["matrix_free_fraction_of_run_stream"] = mf_bytes / mf.best_s * 1e-9 / run_stream_gbs;
+  j["max_relative_difference_vs_aij"] = scale > 0.0 ? diff / scale : diff;
   return j;
 }
 
 void print_row(const Json& r) {
-  const Json& mf = r["matrix_free"];
-  const Json& aij = r["petsc_aij"];
-  const Json& sh = r["dmda_shell"];
+  const auto num = [](const Json& j, const char* key) { return j.at(key).get<double>(); };
+  const Json& mf = r.at("matrix_free");
+  const Json& aij = r.at("petsc_aij");
+  const Json& sh = r.at("dmda_shell");
   std::printf(
       "%-24s %9.0f | %6.1f | %9s %6.1f %5.0f%% | %9s %6.1f | %9s %6.1f | %5.2fx %5.2fx | %.1e\n",
-      r["name"].string().c_str(), r["rows"].number(), r["stream_triad"]["best_gbs"].number(),
-      bench::format_time(mf["timing"]["best_s"].number()).c_str(), mf["best_gbs"].number(),
-      100.0 * r["matrix_free_fraction_of_stream"].number(),
-      bench::format_time(aij["timing"]["best_s"].number()).c_str(), aij["best_gbs"].number(),
-      bench::format_time(sh["timing"]["best_s"].number()).c_str(), sh["best_gbs"].number(),
-      r["speedup_matrix_free_vs_aij"].number(), r["speedup_shell_vs_aij"].number(),
-      r["max_relative_difference_vs_aij"].number());
+      r.at("name").get<std::string>().c_str(), num(r, "rows"),
+      num(r.at("stream_triad"), "best_gbs"),
+      bench::format_time(num(mf.at("timing"), "best_s")).c_str(), num(mf, "best_gbs"),
+      100.0 * num(r, "matrix_free_fraction_of_stream"),
+      bench::format_time(num(aij.at("timing"), "best_s")).c_str(), num(aij, "best_gbs"),
+      bench::format_time(num(sh.at("timing"), "best_s")).c_str(), num(sh, "best_gbs"),
+      num(r, "speedup_matrix_free_vs_aij"), num(r, "speedup_shell_vs_aij"),
+      num(r, "max_relative_difference_vs_aij"));
   std::fflush(stdout);
 }
 
@@ -166,17 +168,17 @@ int run(int argc, char** argv) {
   }
 
   Json doc = Json::object();
-  doc.set("benchmark", "stencil");
-  doc.set("machine", bench::machine_info(argc, argv));
-  doc.set("petsc_version", std::to_string(PETSC_VERSION_MAJOR) + "." +
-                               std::to_string(PETSC_VERSION_MINOR) + "." +
-                               std::to_string(PETSC_VERSION_SUBMINOR));
-  doc.set("sizeof_petsc_int", static_cast<int>(sizeof(PetscInt)));
-  doc.set("repetitions", reps);
+  doc["benchmark"] = "stencil";
+  doc["machine"] = bench::machine_info(argc, argv);
+  doc["petsc_version"] = std::to_string(PETSC_VERSION_MAJOR) + "." +
+                         std::to_string(PETSC_VERSION_MINOR) + "." +
+                         std::to_string(PETSC_VERSION_SUBMINOR);
+  doc["sizeof_petsc_int"] = static_cast<int>(sizeof(PetscInt));
+  doc["repetitions"] = reps;
 
   bench::StreamTriad triad(stream_n);
   const bench::StreamResult stream = bench::stream_triad(triad, std::max(reps / 2, 5));
-  doc.set("stream_triad", stream.to_json());
+  doc["stream_triad"] = stream.to_json();
   std::printf(
       "STREAM triad (a = b + s*c, 3 x %.0f MiB, 24 B/element): best %.1f GB/s, median %.1f "
       "GB/s\n\n",
@@ -193,9 +195,9 @@ int run(int argc, char** argv) {
   for (const Case& c : cases) {
     Json r = run_case(c, reps, triad, stream.best_gbs);
     print_row(r);
-    rows.push(std::move(r));
+    rows.push_back(std::move(r));
   }
-  doc.set("cases", std::move(rows));
+  doc["cases"] = std::move(rows);
   std::printf(
       "\nTimes are the best of %d samples per call; GB/s from bytes_per_apply() (matrix-free and "
       "DMDA shell) and the AIJ arrays + x + y (MatMult); 'triad' is the STREAM triad GB/s sampled "

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -15,16 +16,17 @@
 #ifndef DEEPSOLVE_BENCH_CXX_FLAGS
 #define DEEPSOLVE_BENCH_CXX_FLAGS "unknown"
 #endif
+#ifndef DEEPSOLVE_BENCH_SOURCE_DIR
+#define DEEPSOLVE_BENCH_SOURCE_DIR ""
+#endif
 
 namespace deepsolve::bench {
 
 Json Timing::to_json() const {
-  Json j = Json::object();
-  j.set("best_s", best_s);
-  j.set("median_s", median_s);
-  j.set("samples", samples);
-  j.set("calls_per_sample", calls_per_sample);
-  return j;
+  return {{"best_s", best_s},
+          {"median_s", median_s},
+          {"samples", samples},
+          {"calls_per_sample", calls_per_sample}};
 }
 
 Timing summarize(std::vector<double> per_call, int calls_per_sample) {
@@ -69,18 +71,38 @@ __attribute__((noinline)) void triad(double* __restrict a, const double* __restr
   for (std::int64_t i = 0; i < n; ++i) a[i] = b[i] + s * c[i];
 }
 
+// A command-line word that names a path inside the repository, relative to the repository root
+// ("/home/me/deepsolve/bench/results/cg.json" or, run from bench/, "results/cg.json" ->
+// "bench/results/cg.json"), so that the results files do not record where this checkout lives.
+// Options, words without a '/' and paths outside the repository are kept as they are.
+std::string root_relative(const std::string& word) {
+  namespace fs = std::filesystem;
+  const std::string root_dir = DEEPSOLVE_BENCH_SOURCE_DIR;
+  if (root_dir.empty() || word.empty() || word[0] == '-' || word.find('/') == std::string::npos)
+    return word;
+  std::error_code ec;
+  const fs::path root = fs::weakly_canonical(root_dir, ec);
+  if (ec) return word;
+  const fs::path absolute = fs::absolute(word, ec).lexically_normal();
+  if (ec) return word;
+  // Symbolic links resolved in the directories (as in the root), not in the file name itself.
+  const fs::path directory = fs::weakly_canonical(absolute.parent_path(), ec);
+  if (ec) return word;
+  const fs::path relative = (directory / absolute.filename()).lexically_relative(root);
+  if (relative.empty() || *relative.begin() == "..") return word;
+  return relative.generic_string();
+}
+
 }  // namespace
 
 Json StreamResult::to_json() const {
-  Json j = Json::object();
-  j.set("kernel", "a[i] = b[i] + s*c[i]");
-  j.set("elements", static_cast<double>(elements));
-  j.set("bytes_per_element", 24);
-  j.set("array_mib", static_cast<double>(elements) * 8.0 / (1024.0 * 1024.0));
-  j.set("timing", timing.to_json());
-  j.set("best_gbs", best_gbs);
-  j.set("median_gbs", median_gbs);
-  return j;
+  return {{"kernel", "a[i] = b[i] + s*c[i]"},
+          {"elements", elements},
+          {"bytes_per_element", 24},
+          {"array_mib", static_cast<double>(elements) * 8.0 / (1024.0 * 1024.0)},
+          {"timing", timing.to_json()},
+          {"best_gbs", best_gbs},
+          {"median_gbs", median_gbs}};
 }
 
 StreamTriad::StreamTriad(std::int64_t n)
@@ -104,7 +126,7 @@ StreamResult stream_triad(StreamTriad& triad, int samples) {
 }
 
 Json machine_info(int argc, char** argv) {
-  Json j = Json::object();
+  Json j;
   std::string model = "unknown";
   {
     std::ifstream in("/proc/cpuinfo");
@@ -118,29 +140,29 @@ Json machine_info(int argc, char** argv) {
       }
     }
   }
-  j.set("cpu_model", model);
-  j.set("nproc", static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)));
+  j["cpu_model"] = model;
+  j["nproc"] = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
   {
     std::ifstream in("/proc/loadavg");
     std::string l1, l5, l15;
-    if (in >> l1 >> l5 >> l15) j.set("load_average", l1 + " " + l5 + " " + l15);
+    if (in >> l1 >> l5 >> l15) j["load_average"] = l1 + " " + l5 + " " + l15;
   }
 #if defined(__clang__)
-  j.set("compiler", std::string("Clang ") + __clang_version__);
+  j["compiler"] = std::string("Clang ") + __clang_version__;
 #elif defined(__GNUC__)
-  j.set("compiler", std::string("GCC ") + __VERSION__);
+  j["compiler"] = std::string("GCC ") + __VERSION__;
 #else
-  j.set("compiler", "unknown");
+  j["compiler"] = "unknown";
 #endif
-  j.set("build_type", DEEPSOLVE_BENCH_BUILD_TYPE);
-  j.set("cxx_flags", DEEPSOLVE_BENCH_CXX_FLAGS);
+  j["build_type"] = DEEPSOLVE_BENCH_BUILD_TYPE;
+  j["cxx_flags"] = DEEPSOLVE_BENCH_CXX_FLAGS;
   char date[64];
   const std::time_t now = std::time(nullptr);
   std::strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
-  j.set("date", date);
+  j["date"] = date;
   std::string command;
-  for (int i = 0; i < argc; ++i) command += (i ? " " : "") + std::string(argv[i]);
-  j.set("command", command);
+  for (int i = 0; i < argc; ++i) command += (i ? " " : "") + root_relative(argv[i]);
+  j["command"] = command;
   return j;
 }
 
@@ -175,7 +197,8 @@ double Args::get_double(const std::string& key, double fallback) const {
 void write_json(const std::string& path, const Json& doc) {
   std::ofstream out(path);
   if (!out) throw std::runtime_error("cannot write " + path);
-  out << doc.dump();
+  // Invalid UTF-8 (in a CPU model string, say) is written as U+FFFD rather than failing the run.
+  out << doc.dump(2, ' ', false, Json::error_handler_t::replace) << '\n';
   if (!out) throw std::runtime_error("error writing " + path);
 }
 

@@ -7,12 +7,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "json.hpp"
-
 namespace deepsolve::bench {
+
+/// The results files' JSON: objects keep the order their members were set in.
+using Json = nlohmann::ordered_json;
 
 /// Per-call wall-clock times over several samples: the best (the usual figure for bandwidth-bound
 /// kernels on a shared machine) and the median.
@@ -76,7 +78,8 @@ struct StreamResult {
 StreamResult stream_triad(StreamTriad& triad, int samples);
 StreamResult stream_result(const StreamTriad& triad, const Timing& timing);
 
-/// CPU model, core count, compiler, build flags, date, load average, and the command line.
+/// CPU model, core count, compiler, build flags, date, load average, and the command line (paths
+/// inside the repository relative to its root).
 Json machine_info(int argc, char** argv);
 
 /// `--key value` and `--flag` arguments; anything else is an error.

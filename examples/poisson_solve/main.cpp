@@ -4,6 +4,7 @@
 #include <petscdmda.h>
 #include <petscsys.h>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -194,6 +195,11 @@ int run(const Arguments& args, MPI_Comm errcomm) {
       if (!o.write_rhs.empty()) check_writable("--write-rhs", o.write_rhs);
     }
   });
+  // The DCDM network: loaded on every rank, which each apply it to the whole grid. A missing or
+  // corrupt file, or a model of the other dimension, is bad input like any other.
+  DcdmNetwork network;
+  if (!o.dcdm_model.empty())
+    collectively(errcomm, [&] { network = load_dcdm_network(o, *input.grid, rank); });
 
   Report report;
   report.command_line = args.all;
@@ -201,6 +207,14 @@ int run(const Arguments& args, MPI_Comm errcomm) {
   report.options = &o;
   report.input = &input;
   report.ranks = size_of(comm);
+  if (network.direction) report.dcdm = &network;
+  // PETSc's option overrides poisson_solve's in the dcdm rows, as -ksp_rtol does elsewhere (read
+  // only when one runs, so that it is reported as unused otherwise).
+  PetscInt window = o.dcdm_window;
+  if (std::any_of(o.solvers.begin(), o.solvers.end(), is_dcdm_solver))
+    DEEPSOLVE_PETSC_CALL(
+        PetscOptionsGetInt(nullptr, nullptr, "-ksp_dcdm_window", &window, nullptr));
+  report.dcdm_window = static_cast<int>(window);
 
   // 2. The distributed problem.
   MPI_Barrier(comm);
@@ -289,6 +303,8 @@ int run(const Arguments& args, MPI_Comm errcomm) {
   settings.max_iterations = o.max_iterations;
   settings.monitor = has_petsc_option("-ksp_monitor");
   settings.converged_reason = has_petsc_option("-ksp_converged_reason");
+  settings.dcdm_window = report.dcdm_window;
+  settings.dcdm_network = &network;
   const bool verbose = wants_solver_output(args.petsc);
   const bool manufactured = input.rhs_kind == "manufactured";
   petsc::Vector u;
@@ -297,17 +313,18 @@ int run(const Arguments& args, MPI_Comm errcomm) {
     problem.set_owned_values(ds::ManufacturedSolution(grid).solution(problem.owned_box()), u);
   }
   petsc::Vector x = problem.create_vector();
-  if (!verbose) print0(table_header(manufactured));
+  const TableLayout layout = table_layout(solvers, manufactured);
+  if (!verbose) print0(table_header(layout));
   for (const auto& name : solvers) {
     if (verbose) print0("\n=== " + name + ": " + solver_description(name) + "\n");
     Row row = run_solver(name, problem, b, x, settings);
     if (manufactured) row.error_vs_exact = error_vs_exact(problem, x, u);
-    if (!verbose) print0(table_row(row, manufactured));
+    if (!verbose) print0(table_row(row, layout));
     report.rows.push_back(row);
   }
   if (verbose) {
-    print0(table_header(manufactured));
-    for (const auto& row : report.rows) print0(table_row(row, manufactured));
+    print0(table_header(layout));
+    for (const auto& row : report.rows) print0(table_row(row, layout));
   }
   bool all_converged = true;
   for (const auto& row : report.rows) all_converged = all_converged && row.converged;

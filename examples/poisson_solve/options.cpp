@@ -3,10 +3,12 @@
 #include <petscconf.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
 
+#include "deepsolve/solvers/dcdm/default_models.hpp"
 #include "deepsolve/solvers/geometry.hpp"
 #include "deepsolve/solvers/petsc/classical.hpp"
 
@@ -35,21 +37,31 @@ std::vector<std::string> split_list(const std::string& text) {
 
 std::string footer() {
   std::ostringstream s;
-  s << "Solvers (--solvers, comma-separated, default all):\n";
+  s << "Solvers (--solvers, comma-separated; the default, all, is every solver but the dcdm-*\n"
+       "  references, with dcdm only when it has a model):\n";
   for (const auto& name : all_solver_names())
-    s << "  " << name << std::string(12 - name.size(), ' ') << solver_description(name) << "\n";
+    s << "  " << name << std::string(name.size() < 15 ? 15 - name.size() : 1, ' ')
+      << solver_description(name) << "\n";
   s << R"(
+DCDM (the deep conjugate-direction method, KSP dcdm): dcdm runs the network of --dcdm-model FILE
+  (a deepsolve model file or TorchScript), else the shipped model dcdm_<dim>d.pt, looked for in
+  $DEEPSOLVE_MODEL_DIR, the source tree's models/ and <prefix>/share/deepsolve/models. The network
+  sees the whole grid on every rank, with solid and air cells masked. An untrained network, or an
+  rtol beyond the network's float32 precision, ends at --max-it with DIVERGED_ITS. dcdm-identity,
+  dcdm-jacobi and dcdm-icc run the same iteration with classical directions, for comparison.
+
 PETSc options: every argument that starts with a single '-' (other than -h) goes to PETSc,
   with the next argument as its value unless that starts with '-' and is not a number:
   -ksp_monitor, -ksp_converged_reason, -ksp_view, -log_view, -da_processors_x 2, -pc_mg_levels 3,
-  -help (PETSc's own option list). They apply to every PETSc solver (cg ... gmg) and override
-  --rtol/--atol/--max-it there (e.g. -ksp_rtol); -ksp_monitor and -ksp_converged_reason also
-  report on cg-mf and cg-aij.
+  -help (PETSc's own option list). They apply to every PETSc solver (cg ... gmg, dcdm...) and
+  override --rtol/--atol/--max-it/--dcdm-window there (e.g. -ksp_rtol, -ksp_dcdm_window);
+  -ksp_monitor and -ksp_converged_reason also report on cg-mf and cg-aij.
 
 Output: a header describing the problem, then one row per solver: iterations, setup and solve
   time in seconds (MPI_Wtime, the maximum over ranks), the true relative residual ||b - A x||/||b||
   recomputed with the assembled matrix, and the reason the solver stopped (PETSc's
-  KSPConvergedReason spelling). Run it under mpiexec -n N for N ranks.
+  KSPConvergedReason spelling); with dcdm, also the time spent in its network (network [s]). Run
+  it under mpiexec -n N for N ranks.
 
 Pure-Neumann problems (and fluid regions enclosed by solid cells) are singular: the right-hand side
   must have no component in the null space (constants on each floating region). One that has is
@@ -62,6 +74,7 @@ Examples:
   poisson_solve                                        3D 64^3 with a sphere, every solver
   mpiexec -n 4 poisson_solve --size 128 --solvers cg-mf,gamg,gmg -log_view
   poisson_solve --dim 2 --size 512 --bc neumann --project-rhs --json out.json
+  poisson_solve --dim 2 --size 64 --solvers jacobi,dcdm-jacobi,dcdm --dcdm-model my_model.pt
   poisson_solve --geometry empty --rhs manufactured --size 32   (also reports the error vs the
                                                                  exact solution))";
   return s.str();
@@ -87,12 +100,29 @@ std::vector<std::string> all_solver_names() {
 #endif
     names.push_back(m.name);
   }
+  for (const char* dcdm : {"dcdm", "dcdm-identity", "dcdm-jacobi", "dcdm-icc"})
+    names.emplace_back(dcdm);
   return names;
+}
+
+std::vector<std::string> default_solver_names(const std::string& dcdm_model) {
+  std::vector<std::string> names;
+  for (const auto& name : all_solver_names())
+    if (!is_dcdm_solver(name) || (name == "dcdm" && !dcdm_model.empty())) names.push_back(name);
+  return names;
+}
+
+bool is_dcdm_solver(const std::string& name) {
+  return name == "dcdm" || name.rfind("dcdm-", 0) == 0;
 }
 
 std::string solver_description(const std::string& name) {
   if (name == "cg-mf") return "deepsolve CG, matrix-free stencil operator, no preconditioner";
   if (name == "cg-aij") return "deepsolve CG on the assembled PETSc AIJ matrix, no preconditioner";
+  if (name == "dcdm") return "DCDM with a trained network (--dcdm-model), matrix-free operator";
+  if (name == "dcdm-identity") return "DCDM with q = r (CG in exact arithmetic)";
+  if (name == "dcdm-jacobi") return "DCDM with Jacobi directions q = D^-1 r";
+  if (name == "dcdm-icc") return "DCDM with ICC(0) directions (block ICC on >1 rank)";
   for (const auto& m : deepsolve::petsc::classical_methods())
     if (m.name == name) return m.description;
   return "";
@@ -163,6 +193,20 @@ Options parse_options(const std::vector<std::string>& args) {
       ->capture_default_str();
   app.add_option("--max-it", o.max_iterations, "Iteration limit of every solver")
       ->capture_default_str();
+  auto* dcdm_model =
+      app.add_option("--dcdm-model", o.dcdm_model,
+                     "Network of --solvers dcdm: a deepsolve model file or\nTorchScript "
+                     "(default: the shipped dcdm_<dim>d.pt)")
+          ->type_name("FILE");
+  auto* dcdm_window = app.add_option("--dcdm-window", o.dcdm_window,
+                                     "DCDM: A-orthogonalise each direction against the last N")
+                          ->type_name("N")
+                          ->capture_default_str();
+  auto* dcdm_device = app.add_option("--dcdm-device", o.dcdm_device,
+                                     "Where the DCDM network runs: cpu|cuda|cuda:N|auto (auto:\n"
+                                     "cuda:(rank mod devices) when CUDA is available, else cpu)")
+                          ->type_name("DEVICE")
+                          ->capture_default_str();
   app.add_option("--json", o.json_file, "Write the problem and the rows to FILE as JSON")
       ->type_name("FILE");
   app.add_option("--write-cells", o.write_cells, "Write the cell-type field to FILE (for --cells)")
@@ -227,10 +271,27 @@ Options parse_options(const std::vector<std::string>& args) {
   check(o.rhs != "file" || !o.rhs_file.empty(), "--rhs file needs --rhs-file FILE");
   check(point->count() == 0 || o.rhs == "point", "--point applies only to --rhs point");
 
+  // The DCDM options, then the solver list (whose default includes dcdm only when it has a model).
+  check(o.dcdm_window >= 0, "--dcdm-window must be >= 0, got " + std::to_string(o.dcdm_window));
+  const bool cuda_n = o.dcdm_device.rfind("cuda:", 0) == 0 && o.dcdm_device.size() > 5 &&
+                      o.dcdm_device.find_first_not_of("0123456789", 5) == std::string::npos;
+  check(o.dcdm_device == "cpu" || o.dcdm_device == "cuda" || o.dcdm_device == "auto" || cuda_n,
+        "--dcdm-device: unknown device '" + o.dcdm_device + "' (valid: cpu, cuda, cuda:N, auto)");
+  o.dcdm_model_given = dcdm_model->count() > 0;
+  check(!o.dcdm_model_given || !o.dcdm_model.empty(), "--dcdm-model needs a file name");
+  std::string no_shipped_model;  // why dcdm has no model, when it has none
+  if (!o.dcdm_model_given) {
+    try {
+      o.dcdm_model = deepsolve::solvers::dcdm::default_model_path(o.dim);
+    } catch (const std::exception& e) {
+      no_shipped_model = e.what();
+    }
+  }
+
   o.solvers_given = solvers_opt->count() > 0;
   const auto valid = all_solver_names();
   if (solvers == "all") {
-    o.solvers = valid;
+    o.solvers = default_solver_names(o.dcdm_model);
   } else {
     for (const auto& name : split_list(solvers)) {
       check(!name.empty(), "--solvers: empty solver name in '" + solvers + "'");
@@ -240,6 +301,22 @@ Options parse_options(const std::vector<std::string>& args) {
     }
     check(!o.solvers.empty(), "--solvers: no solver given");
   }
+  const auto runs = [&o](auto&& pred) {
+    return std::any_of(o.solvers.begin(), o.solvers.end(), pred);
+  };
+  const bool network = runs([](const std::string& n) { return n == "dcdm"; });
+  check(!network || !o.dcdm_model.empty(),
+        "--solvers dcdm needs a model: give --dcdm-model FILE (" + no_shipped_model + ")");
+  const std::string none_runs = o.solvers_given
+                                    ? std::string("no dcdm solver is in --solvers")
+                                    : "dcdm is not in the default list: " + no_shipped_model +
+                                          " (give --dcdm-model FILE or --solvers dcdm-...)";
+  check(network || !o.dcdm_model_given, "--dcdm-model applies only to dcdm, and " + none_runs);
+  check(network || dcdm_device->count() == 0,
+        "--dcdm-device applies only to dcdm, and " + none_runs);
+  check(runs(is_dcdm_solver) || dcdm_window->count() == 0,
+        "--dcdm-window applies only to the dcdm solvers, and " + none_runs);
+  if (!network) o.dcdm_model.clear();
   check(o.rtol >= 0.0 && o.rtol < 1.0, "--rtol must be in [0, 1), got " + number(o.rtol));
   check(o.atol >= 0.0 && std::isfinite(o.atol),
         "--atol must be finite and >= 0, got " + number(o.atol));

@@ -29,6 +29,12 @@ struct Options {
   bool project_rhs = false;
   std::vector<std::string> solvers;  ///< resolved list, in the order given
   bool solvers_given = false;
+  /// The network of --solvers dcdm: --dcdm-model, else the shipped model for --dim (resolved by
+  /// parse_options); empty when no dcdm row runs.
+  std::string dcdm_model;
+  bool dcdm_model_given = false;
+  int dcdm_window = 2;               ///< --dcdm-window: A-orthogonal to the last N directions
+  std::string dcdm_device = "auto";  ///< --dcdm-device: cpu | cuda | cuda:N | auto
   double rtol = 1e-6;
   double atol = 1e-50;
   int max_iterations = 10000;
@@ -39,10 +45,15 @@ struct Options {
   std::string help;  ///< non-empty when --help was asked for: print it and exit 0
 };
 
-/// Every solver name --solvers accepts, in the default order.
+/// Every solver name --solvers accepts, in the order of --help.
 std::vector<std::string> all_solver_names();
+/// What --solvers all (the default) runs: every solver but the dcdm-* references, and dcdm only
+/// when it has a model (`dcdm_model` non-empty).
+std::vector<std::string> default_solver_names(const std::string& dcdm_model);
 /// One line describing a solver.
 std::string solver_description(const std::string& name);
+/// dcdm, dcdm-identity, dcdm-jacobi, dcdm-icc: KSP dcdm (deepsolve/solvers/petsc/dcdm_ksp.hpp).
+bool is_dcdm_solver(const std::string& name);
 
 /// Parses the CLI11 part of the command line (args[0] is the program name). Throws
 /// std::invalid_argument with a one-line message for anything malformed or out of range.

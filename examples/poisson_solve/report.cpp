@@ -2,6 +2,7 @@
 
 #include <petscversion.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -77,22 +78,41 @@ std::string header_text(const Report& r) {
     << " iterations\n";
   s << "  setup       " << format("%.3f", r.setup_s)
     << " s (DMDA, AIJ assembly, matrix-free operator; not in the rows)\n";
+  if (r.dcdm && r.dcdm->direction)
+    s << "  dcdm        " << r.dcdm->direction->describe() << ", window " << r.dcdm_window
+      << (o.dcdm_model_given ? "" : " (the shipped model)") << "\n";
   for (const auto& n : r.notes) s << "  note        " << n << "\n";
   return s.str();
 }
 
-std::string table_header(bool with_error) {
-  std::string s = "\nsolver     iterations  setup [s]  solve [s]  ||b-Ax||/||b||  ";
-  if (with_error) s += "err vs exact  ";
+TableLayout table_layout(const std::vector<std::string>& solvers, bool with_error) {
+  TableLayout layout;
+  layout.error = with_error;
+  for (const auto& name : solvers) {
+    layout.network = layout.network || name == "dcdm";
+    layout.solver_width = std::max(layout.solver_width, static_cast<int>(name.size()));
+  }
+  return layout;
+}
+
+std::string table_header(const TableLayout& layout) {
+  std::string s = "\nsolver" + std::string(static_cast<std::size_t>(layout.solver_width) - 6, ' ') +
+                  " iterations  setup [s]  solve [s]  ";
+  if (layout.network) s += "network [s]  ";
+  s += "||b-Ax||/||b||  ";
+  if (layout.error) s += "err vs exact  ";
   return s + "reason\n";
 }
 
-std::string table_row(const Row& row, bool with_error) {
+std::string table_row(const Row& row, const TableLayout& layout) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%-10s %10d %10.3f %10.3f %15.2e  ", row.solver.c_str(),
-                row.iterations, row.setup_s, row.solve_s, row.true_relative_residual);
+  std::snprintf(buf, sizeof buf, "%-*s %10d %10.3f %10.3f  ", layout.solver_width,
+                row.solver.c_str(), row.iterations, row.setup_s, row.solve_s);
   std::string s = buf;
-  if (with_error) s += format("%12.2e  ", row.error_vs_exact);
+  if (layout.network)
+    s += std::isfinite(row.network_s) ? format("%11.3f  ", row.network_s) : std::string(13, ' ');
+  s += format("%14.2e  ", row.true_relative_residual);
+  if (layout.error) s += format("%12.2e  ", row.error_vs_exact);
   return s + row.reason + "\n";
 }
 
@@ -130,6 +150,17 @@ std::string json_text(const Report& r) {
                   {"rhs", rhs}};
   if (!o.cells_file.empty()) problem["cells_file"] = o.cells_file;
   if (r.input->geometry == "random") problem["seed"] = o.seed;
+  json dcdm = nullptr;  // the DCDM settings, when a dcdm solver runs
+  for (const auto& row : r.rows) {
+    if (!is_dcdm_solver(row.solver)) continue;
+    dcdm = {{"window", r.dcdm_window}};
+    if (r.dcdm && r.dcdm->direction)
+      dcdm.update({{"model", r.dcdm->path},
+                   {"model_given", o.dcdm_model_given},
+                   {"description", r.dcdm->direction->describe()},
+                   {"device", r.dcdm->direction->device()}});
+    break;
+  }
   json rows = json::array();
   bool all_converged = true;
   for (const auto& row : r.rows) {
@@ -143,6 +174,8 @@ std::string json_text(const Report& r) {
               {"converged", row.converged}};
     if (r.input->rhs_kind == "manufactured")
       j["error_vs_exact"] = number_or_null(row.error_vs_exact);
+    j["network_s"] = number_or_null(row.network_s);  // dcdm only, null in the other rows
+    if (row.solver == "dcdm") j["network_calls"] = row.network_calls;
     rows.push_back(j);
     all_converged = all_converged && row.converged;
   }
@@ -159,6 +192,7 @@ std::string json_text(const Report& r) {
       {"problem", problem},
       {"tolerances", {{"rtol", o.rtol}, {"atol", o.atol}, {"max_iterations", o.max_iterations}}},
       {"problem_setup_s", r.setup_s},
+      {"dcdm", dcdm},
       {"notes", r.notes},
       {"results", rows},
       {"all_converged", all_converged},

@@ -28,11 +28,21 @@ struct Report {
   std::vector<std::string> notes;
   std::vector<Row> rows;
   int exit_code = 0;
+  const DcdmNetwork* dcdm = nullptr;  ///< the network of --solvers dcdm, when it runs
+  int dcdm_window = 2;                ///< --dcdm-window, or -ksp_dcdm_window when given
 };
 
+/// Which columns the table has.
+struct TableLayout {
+  bool error = false;    ///< "err vs exact" (--rhs manufactured)
+  bool network = false;  ///< "network [s]" (a dcdm row runs; empty in the other rows)
+  int solver_width = 10;
+};
+TableLayout table_layout(const std::vector<std::string>& solvers, bool with_error);
+
 std::string header_text(const Report& report);
-std::string table_header(bool with_error);
-std::string table_row(const Row& row, bool with_error);
+std::string table_header(const TableLayout& layout);
+std::string table_row(const Row& row, const TableLayout& layout);
 std::string json_text(const Report& report);
 
 }  // namespace poisson_solve

@@ -1,12 +1,17 @@
 // Running one solver on the problem and measuring it: deepsolve's CG (matrix-free or on the AIJ
-// matrix) or a classical PETSc KSP configured by deepsolve::petsc::configure_classical_ksp.
+// matrix), a classical PETSc KSP configured by deepsolve::petsc::configure_classical_ksp, or
+// DCDM (KSP dcdm) with a trained network or classical directions.
 #pragma once
 
+#include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 
+#include "deepsolve/solvers/dcdm/network_direction.hpp"
 #include "deepsolve/solvers/petsc/dmda_poisson.hpp"
 #include "deepsolve/solvers/petsc/vector.hpp"
+#include "options.hpp"
 
 namespace poisson_solve {
 
@@ -22,7 +27,25 @@ struct Row {
   std::string reason;                                                        ///< PETSc's spelling
   bool converged = false;
   double error_vs_exact = std::numeric_limits<double>::quiet_NaN();  ///< --rhs manufactured only
+  /// dcdm only: wall time in the network (NetworkDirection::network_seconds(), the maximum over
+  /// ranks) and the number of directions it computed.
+  double network_s = std::numeric_limits<double>::quiet_NaN();
+  std::int64_t network_calls = 0;
 };
+
+/// The network of --solvers dcdm, loaded on every rank (each applies it to the whole grid).
+struct DcdmNetwork {
+  std::shared_ptr<deepsolve::solvers::dcdm::NetworkDirection> direction;
+  std::string path;
+  double load_s = 0.0;  ///< this rank's time to load and check it; part of the row's setup
+};
+
+/// Loads options.dcdm_model for `grid` (solid and air cells masked) on options.dcdm_device, and
+/// applies it once to check that it runs on this grid. Throws std::runtime_error with one line
+/// naming the file (missing, corrupt, a 2D model on a 3D grid, a wrong output shape) or the
+/// device.
+DcdmNetwork load_dcdm_network(const Options& options, const deepsolve::solvers::Grid& grid,
+                              int rank);
 
 struct SolveSettings {
   double rtol = 1e-6;
@@ -30,6 +53,8 @@ struct SolveSettings {
   int max_iterations = 10000;
   bool monitor = false;           ///< -ksp_monitor given: print the residuals of cg-mf/cg-aij too
   bool converged_reason = false;  ///< -ksp_converged_reason given: likewise
+  int dcdm_window = 2;
+  const DcdmNetwork* dcdm_network = nullptr;  ///< needed by dcdm
 };
 
 /// Solves A x = b with the named solver (x is overwritten) and fills a row; the residual is

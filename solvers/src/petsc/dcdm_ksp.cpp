@@ -27,7 +27,8 @@
    Two differences of detail: the A-orthogonalisation takes all coefficients from the
    unmodified q with one VecMDot (classical Gram-Schmidt, as the authors' code does; the last
    `window` directions are mutually A-orthogonal, so it equals the sequential form in exact
-   arithmetic), and the two dot products of the line search share one reduction.
+   arithmetic; windows longer than 2 get a second pass against rounding), and the two dot products
+   of the line search share one reduction.
 
    The vectors: ksp->work holds R (residual), W (A x), U (r / ||r||), then the ring of
    window + 1 directions P and their products A P, reused so no vector is allocated per
@@ -171,12 +172,17 @@ PetscErrorCode KSPSolve_DCDM(KSP ksp) {
         dcdm->p[m] = P[j];
         dcdm->Ap[m] = AP[j];
       }
-      PetscCall(VecMDot(q, n, dcdm->Ap.data(), dcdm->coefficients.data()));  // c_j = q^T A p_j
-      for (PetscInt m = 0; m < n; ++m) {
-        KSPCheckDot(ksp, dcdm->coefficients[m]);
-        dcdm->coefficients[m] /= -dcdm->pAp[(i - n + m) % slots];
+      // Classical Gram-Schmidt loses A-orthogonality over long windows; a second pass restores it
+      // ("twice is enough"). The paper's window of 2 needs only one.
+      const int passes = n > 2 ? 2 : 1;
+      for (int pass = 0; pass < passes; ++pass) {
+        PetscCall(VecMDot(q, n, dcdm->Ap.data(), dcdm->coefficients.data()));  // q^T A p_j
+        for (PetscInt m = 0; m < n; ++m) {
+          KSPCheckDot(ksp, dcdm->coefficients[m]);
+          dcdm->coefficients[m] /= -dcdm->pAp[(i - n + m) % slots];
+        }
+        PetscCall(VecMAXPY(q, n, dcdm->coefficients.data(), dcdm->p.data()));
       }
-      PetscCall(VecMAXPY(q, n, dcdm->coefficients.data(), dcdm->p.data()));
     }
 
     PetscCall(KSP_MatMult(ksp, A, q, Aq));  // Aq <- A q

@@ -1,0 +1,126 @@
+# Runs poisson_solve (possibly under mpiexec) and checks its exit code and the rows of its --json
+# output, for runs that may end in exit code 3 (a row that did not converge):
+#   cmake -DJSON=<file> [-DEXIT_CODE=<c>] [-DREASONS=<solver>=<reason>,...]
+#         [-DITERATIONS=<solver>=<n>,...] [-DCLOSE=<solver>:<solver>:<n>,...]
+#         [-DNETWORK=<solver>,...] [-DREGEX=<regex>] -P check_json_rows.cmake -- <command>...
+# Passes when the command exits with EXIT_CODE (default 0) and writes JSON with that exit_code,
+# the output matches REGEX (when given), PETSc printed no error trace, and
+#   REASONS     each named row ended with that reason (PETSc's spelling, e.g. DIVERGED_ITS);
+#   ITERATIONS  each named row took exactly that many iterations;
+#   CLOSE       the iteration counts of the two named rows differ by at most n;
+#   NETWORK     each named row reports a positive network_s and one network call per iteration,
+#               and every other row a null network_s.
+# With EXIT_CODE 0, every row must also have converged below rtol (poisson_solve_json.cmake).
+cmake_minimum_required(VERSION 3.20)
+include(${CMAKE_CURRENT_LIST_DIR}/../../cmake/poisson_solve_json.cmake)
+poisson_solve_command(command)
+if(NOT command OR NOT DEFINED JSON)
+  message(FATAL_ERROR "usage: cmake -DJSON=<file> ... -P check_json_rows.cmake -- <command>...")
+endif()
+if(NOT DEFINED EXIT_CODE)
+  set(EXIT_CODE 0)
+endif()
+file(REMOVE "${JSON}")
+execute_process(COMMAND ${command} RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output
+                TIMEOUT 300)
+message("${output}")
+if(NOT result STREQUAL "${EXIT_CODE}")
+  message(FATAL_ERROR "exit code '${result}', expected ${EXIT_CODE}")
+endif()
+if(DEFINED REGEX AND NOT output MATCHES "${REGEX}")
+  message(FATAL_ERROR "output does not match '${REGEX}'")
+endif()
+if(output MATCHES "PETSC ERROR|MPI_ABORT was invoked")
+  message(FATAL_ERROR "PETSc printed an error trace or MPI was aborted")
+endif()
+if(NOT EXISTS "${JSON}")
+  message(FATAL_ERROR "${JSON}: no JSON written")
+endif()
+file(READ "${JSON}" json)
+string(JSON exit_code GET "${json}" exit_code)
+if(NOT exit_code EQUAL EXIT_CODE)
+  message(FATAL_ERROR "${JSON}: exit_code ${exit_code}, expected ${EXIT_CODE}")
+endif()
+
+# Every row by solver name: reason_<solver>, iterations_<solver>, network_<solver>, calls_<solver>.
+string(JSON rows LENGTH "${json}" results)
+set(solvers)
+if(rows GREATER 0)
+  math(EXPR last "${rows} - 1")
+  foreach(i RANGE ${last})
+    string(JSON solver GET "${json}" results ${i} solver)
+    list(APPEND solvers ${solver})
+    string(JSON reason_${solver} GET "${json}" results ${i} reason)
+    string(JSON iterations_${solver} GET "${json}" results ${i} iterations)
+    string(JSON type TYPE "${json}" results ${i} network_s)
+    set(network_${solver} null)
+    if(NOT type STREQUAL "NULL")
+      string(JSON network_${solver} GET "${json}" results ${i} network_s)
+    endif()
+    string(JSON calls_${solver} ERROR_VARIABLE no_calls GET "${json}" results ${i} network_calls)
+    message(STATUS "${solver}: ${iterations_${solver}} iterations, ${reason_${solver}}, "
+                   "network ${network_${solver}} s")
+  endforeach()
+endif()
+macro(require_row solver)
+  if(NOT "${solver}" IN_LIST solvers)
+    message(FATAL_ERROR "${JSON}: no row for ${solver} (rows: ${solvers})")
+  endif()
+endmacro()
+
+string(REPLACE "," ";" reasons "${REASONS}")
+foreach(item IN LISTS reasons)
+  string(REGEX REPLACE "=.*" "" solver "${item}")
+  string(REGEX REPLACE "^[^=]*=" "" expected "${item}")
+  require_row(${solver})
+  if(NOT reason_${solver} STREQUAL expected)
+    message(FATAL_ERROR "${JSON}: ${solver} ended with ${reason_${solver}}, expected ${expected}")
+  endif()
+endforeach()
+
+string(REPLACE "," ";" iterations "${ITERATIONS}")
+foreach(item IN LISTS iterations)
+  string(REGEX REPLACE "=.*" "" solver "${item}")
+  string(REGEX REPLACE "^[^=]*=" "" expected "${item}")
+  require_row(${solver})
+  if(NOT iterations_${solver} EQUAL expected)
+    message(FATAL_ERROR "${JSON}: ${solver} took ${iterations_${solver}} iterations, expected ${expected}")
+  endif()
+endforeach()
+
+string(REPLACE "," ";" close "${CLOSE}")
+foreach(item IN LISTS close)
+  string(REPLACE ":" ";" parts "${item}")
+  list(GET parts 0 a)
+  list(GET parts 1 b)
+  list(GET parts 2 tolerance)
+  require_row(${a})
+  require_row(${b})
+  math(EXPR difference "${iterations_${a}} - ${iterations_${b}}")
+  if(difference LESS 0)
+    math(EXPR difference "-(${difference})")
+  endif()
+  if(difference GREATER tolerance)
+    message(FATAL_ERROR "${JSON}: ${a} took ${iterations_${a}} iterations, ${b} ${iterations_${b}}: "
+                        "more than ${tolerance} apart")
+  endif()
+endforeach()
+
+string(REPLACE "," ";" network "${NETWORK}")
+foreach(solver IN LISTS solvers)
+  if(solver IN_LIST network)
+    if(network_${solver} STREQUAL "null" OR NOT network_${solver} GREATER 0)
+      message(FATAL_ERROR "${JSON}: ${solver}: network_s is ${network_${solver}}, expected > 0")
+    endif()
+    if(NOT calls_${solver} EQUAL iterations_${solver})
+      message(FATAL_ERROR "${JSON}: ${solver}: ${calls_${solver}} network calls for "
+                          "${iterations_${solver}} iterations")
+    endif()
+  elseif(NOT network_${solver} STREQUAL "null")
+    message(FATAL_ERROR "${JSON}: ${solver}: network_s is ${network_${solver}}, expected null")
+  endif()
+endforeach()
+
+if(EXIT_CODE EQUAL 0)
+  poisson_solve_check_rows("${JSON}")
+endif()
