@@ -139,29 +139,6 @@ Row run_petsc(const std::string& name, const DmdaPoisson& problem, const petsc::
   return row;
 }
 
-/// ICC(0) on every block of a block-Jacobi PC (dcdm-icc on several ranks), as icc does, unless
-/// -sub_pc_type says otherwise. Needs KSPSetUp first: block Jacobi creates its blocks there.
-void use_icc_blocks(KSP ksp, PC pc) {
-  PetscBool bjacobi = PETSC_FALSE;
-  DEEPSOLVE_PETSC_CALL(PetscObjectTypeCompare((PetscObject)pc, PCBJACOBI, &bjacobi));
-  if (!bjacobi) return;  // -pc_type overrode it
-  DEEPSOLVE_PETSC_CALL(KSPSetUp(ksp));
-  PetscInt blocks = 0;
-  KSP* sub = nullptr;
-  DEEPSOLVE_PETSC_CALL(PCBJacobiGetSubKSP(pc, &blocks, nullptr, &sub));
-  for (PetscInt i = 0; i < blocks; ++i) {
-    const char* prefix = nullptr;
-    DEEPSOLVE_PETSC_CALL(KSPGetOptionsPrefix(sub[i], &prefix));
-    PetscBool given = PETSC_FALSE;
-    DEEPSOLVE_PETSC_CALL(PetscOptionsHasName(nullptr, prefix, "-pc_type", &given));
-    if (given) continue;
-    PC subpc;
-    DEEPSOLVE_PETSC_CALL(KSPGetPC(sub[i], &subpc));
-    DEEPSOLVE_PETSC_CALL(PCSetType(subpc, PCICC));
-    DEEPSOLVE_PETSC_CALL(PCSetFromOptions(subpc));
-  }
-}
-
 /// DCDM through PETSc: KSP dcdm on the matrix-free operator (the AIJ matrix is the preconditioning
 /// matrix, which only dcdm-jacobi's diagonal and dcdm-icc's factorisation read), with the DMDA
 /// set on the KSP so that the network's whole-grid gather knows the grid. PETSc's options are
@@ -207,7 +184,7 @@ Row run_dcdm(const std::string& name, const DmdaPoisson& problem, const petsc::V
     throw std::invalid_argument("unknown DCDM solver '" + name + "'");
   }
   DEEPSOLVE_PETSC_CALL(KSPSetFromOptions(ksp));
-  if (name == "dcdm-icc" && size_of(comm) > 1) use_icc_blocks(ksp, pc);
+  if (name == "dcdm-icc" && size_of(comm) > 1) petsc::use_icc_blocks(ksp);
   DEEPSOLVE_PETSC_CALL(KSPSetUp(ksp));
   // KSP dcdm leaves the factorisation of its PC to the first KSPSolve; it belongs to the setup.
   if (name == "dcdm-icc") DEEPSOLVE_PETSC_CALL(PCSetUp(pc));

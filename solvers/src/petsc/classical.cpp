@@ -9,8 +9,6 @@
 
 namespace deepsolve::petsc {
 
-namespace {
-
 /// Parallel ICC(0) is block Jacobi with an ICC(0) factorisation of each rank's block. PCBJACOBI
 /// creates its blocks in KSPSetUp, so that is when their PCs can be set; a -sub_pc_type from the
 /// options database wins.
@@ -36,8 +34,6 @@ void use_icc_blocks(KSP ksp) {
     DEEPSOLVE_PETSC_CALL(PCSetFromOptions(subpc));  // -sub_pc_factor_levels etc.
   }
 }
-
-}  // namespace
 
 std::vector<ClassicalMethod> classical_methods() {
   return {
