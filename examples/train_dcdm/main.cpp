@@ -1,0 +1,79 @@
+// train_dcdm: trains the DCDM network on one grid (see --help and docs/dcdm.md, "Training:
+// train_dcdm"). Runs under mpiexec for data-parallel training when deepsolve::learned has MPI.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "deepsolve/learned/config.hpp"
+#include "deepsolve/learned/distributed.hpp"
+#include "deepsolve/learned/trainer.hpp"
+#include "options.hpp"
+#include "training.hpp"
+
+#if DEEPSOLVE_LEARNED_WITH_MPI
+#include <mpi.h>
+#endif
+
+namespace {
+
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+void print_error(const std::string& message) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "train_dcdm: error: %s\n", one_line(message).c_str());
+  std::fflush(stderr);
+}
+
+int run(int argc, char** argv) {
+  namespace dl = deepsolve::learned;
+  const dl::DataParallel dp;
+  const std::vector<std::string> args(argv, argv + argc);
+  try {
+    // Every rank parses the same command line, so every rank reaches the same verdict.
+    train_dcdm::Options o;
+    dl::collectively(dp, [&] { o = train_dcdm::parse_options(args); });
+    if (!o.help.empty()) {
+      if (dp.is_root()) std::fputs(o.help.c_str(), stdout);
+      return train_dcdm::exit_ok;
+    }
+    train_dcdm::train(o, args, dp);
+    return train_dcdm::exit_ok;
+  } catch (const dl::TrainingDiverged& e) {
+    if (dp.is_root()) print_error(e.what());
+    return train_dcdm::exit_diverged;
+  } catch (const dl::CollectiveError& e) {
+    if (dp.is_root()) print_error(e.what());
+    return train_dcdm::exit_error;
+  } catch (const std::exception& e) {
+    // Only this rank may have failed; the others may be waiting in a collective call.
+    if (dp.size() > 1) {
+      std::fprintf(stderr, "train_dcdm: error: [rank %d] %s\n", dp.rank(),
+                   one_line(e.what()).c_str());
+      std::fflush(stderr);
+#if DEEPSOLVE_LEARNED_WITH_MPI
+      MPI_Abort(MPI_COMM_WORLD, train_dcdm::exit_error);
+#endif
+    }
+    print_error(e.what());
+    return train_dcdm::exit_error;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+#if DEEPSOLVE_LEARNED_WITH_MPI
+  MPI_Init(&argc, &argv);
+#endif
+  const int code = run(argc, argv);
+#if DEEPSOLVE_LEARNED_WITH_MPI
+  MPI_Finalize();
+#endif
+  return code;
+}

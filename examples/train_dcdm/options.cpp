@@ -1,0 +1,269 @@
+#include "options.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+#include "deepsolve/solvers/geometry.hpp"
+
+namespace train_dcdm {
+
+namespace {
+
+std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+void check(bool ok, const std::string& message) {
+  if (!ok) throw std::invalid_argument(message);
+}
+
+std::string number(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+const char* const kFooter = R"(
+What it does: builds the grid, loads the dataset (or generates it once with Lanczos and saves it,
+  see docs/dcdm.md), and trains the DCDM network on it with the self-supervised loss
+  ||b - (q'b / q'Aq) A q||^2, q = f(b), A the float32 stencil operator of the grid, solid and air
+  cells masked to zero in the network's output. The last --validation-fraction of the samples is
+  held out for the validation loss. One progress line per epoch; the checkpoint is rewritten
+  atomically after every epoch, so a run that is killed loses at most the epoch in progress.
+
+Resuming: run the same command with --resume (and --epochs at least the checkpoint's). Every
+  setting that changes the result (grid, dataset, network, batch, learning rate, optimizer,
+  validation fraction, seed) must match the checkpoint's; on one rank the final model is then bit
+  for bit that of an uninterrupted run.
+
+MPI: under mpiexec -n N the ranks split each batch and average their gradients, which gives the
+  same training as one rank up to round-off. Every rank reads the dataset and checkpoint files.
+
+Exit status: 0 trained; 2 invalid input or another error (one line on stderr,
+  "train_dcdm: error: ..."); 3 the loss became NaN or infinite (training stopped before that step;
+  the checkpoint holds the last finished epoch).
+
+Examples:
+  train_dcdm --dim 2 --size 64 --dataset dcdm64.bin --epochs 50 --out dcdm_2d_64.pt
+  train_dcdm --dim 2 --size 64 --dataset dcdm64.bin --epochs 100 --out dcdm_2d_64.pt --resume
+  mpiexec -n 2 train_dcdm --size 32 --samples 400 --epochs 5 --threads 1 --out small.pt)";
+
+}  // namespace
+
+std::string quote_command(const std::vector<std::string>& args) {
+  std::string out;
+  for (const auto& a : args) {
+    if (!out.empty()) out += ' ';
+    const bool plain = !a.empty() && a.find_first_not_of(
+                                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                         "0123456789-_./=:,+@%") == std::string::npos;
+    if (plain) {
+      out += a;
+      continue;
+    }
+    out += '\'';
+    for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    out += '\'';
+  }
+  return out;
+}
+
+Options parse_options(const std::vector<std::string>& args) {
+  Options o;
+  CLI::App app{
+      "train_dcdm: trains the DCDM network (Kaneda et al., ICML 2023) for one grid, on a dataset\n"
+      "of Ritz-vector right-hand sides, and saves it as a deepsolve model file.",
+      "train_dcdm"};
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  app.get_formatter()->column_width(30);
+  app.footer(kFooter);
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+
+  const std::string grid = "Grid", data = "Dataset", net = "Network", train = "Training",
+                    output = "Output";
+  app.add_option("--dim", o.dim, "Grid dimension: 2 or 3")->capture_default_str()->group(grid);
+  app.add_option("--size", o.size, "Cells per axis (unit box)")->capture_default_str()->group(grid);
+  auto* geometry = app.add_option("--geometry", o.geometry,
+                                  "Obstacles: " + join(deepsolve::solvers::geometry_names(), "|"))
+                       ->type_name("NAME")
+                       ->capture_default_str()
+                       ->group(grid);
+  app.add_option("--cells", o.cells_file, "Read the cell types from FILE instead")
+      ->type_name("FILE")
+      ->group(grid);
+  app.add_option("--bc", o.bc, "Boundary condition on every face: dirichlet|neumann")
+      ->type_name("BC")
+      ->capture_default_str()
+      ->group(grid);
+  app.add_option("--seed", o.seed,
+                 "Seeds everything: --geometry random, the dataset, the\nnetwork's initial "
+                 "weights, the shuffling")
+      ->capture_default_str()
+      ->group(grid);
+
+  app.add_option("--dataset", o.dataset,
+                 "Load the dataset from FILE if it exists (it must match\nthe grid); otherwise "
+                 "generate it and save it there.\nWithout it: generated, not saved")
+      ->type_name("FILE")
+      ->group(data);
+  auto* lanczos = app.add_option("--lanczos-steps", o.lanczos_steps,
+                                 "Lanczos steps m when generating (Ritz vectors the\nsamples are "
+                                 "made of)")
+                      ->capture_default_str()
+                      ->group(data);
+  auto* samples = app.add_option("--samples", o.samples, "Right-hand sides when generating")
+                      ->capture_default_str()
+                      ->group(data);
+
+  app.add_option("--preset", o.preset,
+                 "Layer counts of the reference models: n64 (4+6+4 convs)\nor n128 (6+10+6)")
+      ->type_name("NAME")
+      ->capture_default_str()
+      ->group(net);
+  app.add_option("--channels", o.channels, "Filters per hidden conv")
+      ->capture_default_str()
+      ->group(net);
+  app.add_option("--full-convs", o.full_convs, "Convs at full resolution (overrides --preset)")
+      ->type_name("N")
+      ->group(net);
+  app.add_option("--half-convs", o.half_convs, "Convs at the coarsest resolution")
+      ->type_name("N")
+      ->group(net);
+  app.add_option("--up-convs", o.up_convs, "Convs after the last upsampling")
+      ->type_name("N")
+      ->group(net);
+  app.add_option("--levels", o.levels, "2x average-pooling levels (the reference: 1)")
+      ->capture_default_str()
+      ->group(net);
+  app.add_option("--activation", o.activation, "relu|leaky_relu|tanh")
+      ->type_name("NAME")
+      ->capture_default_str()
+      ->group(net);
+
+  app.add_option("--epochs", o.epochs, "Total epochs (with --resume: up to this many)")
+      ->capture_default_str()
+      ->group(train);
+  app.add_option("--batch", o.batch, "Samples per step, all ranks together")
+      ->capture_default_str()
+      ->group(train);
+  app.add_option("--lr", o.lr, "Learning rate")->capture_default_str()->group(train);
+  app.add_option("--optimizer", o.optimizer, "adam|sgd")
+      ->type_name("NAME")
+      ->capture_default_str()
+      ->group(train);
+  auto* momentum = app.add_option("--momentum", o.momentum, "Momentum of sgd")
+                       ->capture_default_str()
+                       ->group(train);
+  app.add_option("--validation-fraction", o.validation_fraction,
+                 "Fraction of the samples held out for validation")
+      ->type_name("F")
+      ->capture_default_str()
+      ->group(train);
+  app.add_option("--device", o.device,
+                 "cpu, cuda, cuda:N or auto (cuda:(rank mod devices)\nwhen CUDA is available)")
+      ->type_name("DEV")
+      ->capture_default_str()
+      ->group(train);
+  app.add_option("--threads", o.threads,
+                 "CPU threads per rank (0: LibTorch's default on one\nrank, cores / ranks on "
+                 "several)")
+      ->capture_default_str()
+      ->group(train);
+
+  app.add_option("--out", o.out, "Write the trained model to MODEL (required)")
+      ->type_name("MODEL")
+      ->group(output);
+  app.add_option("--checkpoint", o.checkpoint, "Checkpoint file (default: MODEL.ckpt)")
+      ->type_name("FILE")
+      ->group(output);
+  app.add_option("--checkpoint-every", o.checkpoint_every,
+                 "Write the checkpoint every N epochs (and after the last)")
+      ->type_name("N")
+      ->capture_default_str()
+      ->group(output);
+  app.add_flag("--resume", o.resume, "Continue the training saved in the checkpoint")
+      ->group(output);
+  app.add_option("--log", o.log,
+                 "Per-epoch metrics, rewritten after every epoch (CSV,\nor JSON if FILE ends in "
+                 ".json)")
+      ->type_name("FILE")
+      ->group(output);
+  app.add_flag("--quiet", o.quiet, "Print only errors")->group(output);
+
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::CallForHelp&) {
+    o.help = app.help();
+    return o;
+  } catch (const CLI::ParseError& e) {
+    throw std::invalid_argument(std::string(e.what()) + " (see --help)");
+  }
+
+  check(o.dim == 2 || o.dim == 3, "--dim must be 2 or 3, got " + std::to_string(o.dim));
+  check(o.size >= 1, "--size must be at least 1, got " + std::to_string(o.size));
+  o.geometry_given = geometry->count() > 0;
+  check(!(o.geometry_given && !o.cells_file.empty()),
+        "--geometry and --cells both give the obstacles; use one");
+  if (o.cells_file.empty()) {
+    const auto names = deepsolve::solvers::geometry_names();
+    check(std::find(names.begin(), names.end(), o.geometry) != names.end(),
+          "--geometry: unknown geometry '" + o.geometry + "' (valid: " + join(names) + ")");
+  }
+  check(o.bc == "dirichlet" || o.bc == "neumann",
+        "--bc: unknown boundary condition '" + o.bc + "' (valid: dirichlet, neumann)");
+
+  o.lanczos_steps_given = lanczos->count() > 0;
+  o.samples_given = samples->count() > 0;
+  check(o.lanczos_steps >= 1,
+        "--lanczos-steps must be at least 1, got " + std::to_string(o.lanczos_steps));
+  check(o.samples >= 1, "--samples must be at least 1, got " + std::to_string(o.samples));
+
+  check(o.preset == "n64" || o.preset == "n128",
+        "--preset: unknown preset '" + o.preset + "' (valid: n64, n128)");
+  check(o.channels >= 1, "--channels must be at least 1, got " + std::to_string(o.channels));
+  const bool n128 = o.preset == "n128";
+  if (o.full_convs == -1) o.full_convs = n128 ? 6 : 4;
+  if (o.half_convs == -1) o.half_convs = n128 ? 10 : 6;
+  if (o.up_convs == -1) o.up_convs = n128 ? 6 : 4;
+  check(o.full_convs >= 1, "--full-convs must be at least 1, got " + std::to_string(o.full_convs));
+  check(o.half_convs >= 0, "--half-convs must be >= 0, got " + std::to_string(o.half_convs));
+  check(o.up_convs >= 0, "--up-convs must be >= 0, got " + std::to_string(o.up_convs));
+  check(o.levels >= 1 && o.levels <= 10,
+        "--levels must be in 1..10, got " + std::to_string(o.levels));
+  check(o.activation == "relu" || o.activation == "leaky_relu" || o.activation == "tanh",
+        "--activation: unknown activation '" + o.activation + "' (valid: relu, leaky_relu, tanh)");
+
+  check(o.epochs >= 1, "--epochs must be at least 1, got " + std::to_string(o.epochs));
+  check(o.batch >= 1, "--batch must be at least 1, got " + std::to_string(o.batch));
+  check(o.lr > 0.0 && std::isfinite(o.lr), "--lr must be positive and finite, got " + number(o.lr));
+  check(o.optimizer == "adam" || o.optimizer == "sgd",
+        "--optimizer: unknown optimizer '" + o.optimizer + "' (valid: adam, sgd)");
+  check(momentum->count() == 0 || o.optimizer == "sgd",
+        "--momentum applies only to --optimizer sgd");
+  check(o.momentum >= 0.0 && o.momentum < 1.0,
+        "--momentum must be in [0, 1), got " + number(o.momentum));
+  check(o.validation_fraction >= 0.0 && o.validation_fraction < 1.0,
+        "--validation-fraction must be in [0, 1), got " + number(o.validation_fraction));
+  check(o.threads >= 0, "--threads must be >= 0, got " + std::to_string(o.threads));
+
+  check(!o.out.empty(), "--out MODEL is required (where the trained model goes)");
+  if (o.checkpoint.empty()) o.checkpoint = o.out + ".ckpt";
+  check(o.checkpoint != o.out, "--checkpoint and --out name the same file");
+  check(o.checkpoint_every >= 1,
+        "--checkpoint-every must be at least 1, got " + std::to_string(o.checkpoint_every));
+  check(o.log.empty() || (o.log != o.out && o.log != o.checkpoint),
+        "--log names the same file as --out or --checkpoint");
+  check(o.dataset.empty() || (o.dataset != o.out && o.dataset != o.checkpoint),
+        "--dataset names the same file as --out or --checkpoint");
+  return o;
+}
+
+}  // namespace train_dcdm

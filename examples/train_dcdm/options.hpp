@@ -1,0 +1,61 @@
+// train_dcdm's command line (CLI11) and its checks, each naming the offending option.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace train_dcdm {
+
+/// Process exit codes (also listed in --help).
+enum ExitCode : int { exit_ok = 0, exit_error = 2, exit_diverged = 3 };
+
+struct Options {
+  // Grid.
+  int dim = 2;
+  int size = 64;
+  std::string geometry = "sphere";
+  bool geometry_given = false;
+  std::string cells_file;
+  std::string bc = "dirichlet";
+  // Dataset.
+  std::string dataset;  ///< load it when it exists, else generate and save it there
+  int lanczos_steps = 500;
+  int samples = 1000;
+  bool lanczos_steps_given = false;
+  bool samples_given = false;
+  // Network.
+  std::string preset = "n64";
+  int channels = 16;
+  int full_convs = -1, half_convs = -1, up_convs = -1;  ///< -1: the preset's
+  int levels = 1;
+  std::string activation = "relu";
+  // Training.
+  std::int64_t epochs = 10;
+  std::int64_t batch = 10;
+  double lr = 1e-4;
+  std::string optimizer = "adam";
+  double momentum = 0.9;  ///< sgd only
+  double validation_fraction = 0.1;
+  std::uint64_t seed = 0;
+  std::string device = "auto";
+  int threads = 0;  ///< 0: LibTorch's default on one rank, cores / ranks on several
+  // Output.
+  std::string out;
+  std::string checkpoint;  ///< default: out + ".ckpt"
+  std::int64_t checkpoint_every = 1;
+  bool resume = false;
+  std::string log;
+  bool quiet = false;
+
+  std::string help;  ///< non-empty when --help was asked for: print it and exit 0
+};
+
+/// Parses the command line (args[0] is the program name). Throws std::invalid_argument with a
+/// one-line message for anything malformed or out of range.
+Options parse_options(const std::vector<std::string>& args);
+
+/// The command line as one shell-quoted string (for the model's metadata).
+std::string quote_command(const std::vector<std::string>& args);
+
+}  // namespace train_dcdm

@@ -1,0 +1,419 @@
+#include "training.hpp"
+
+#include <torch/torch.h>
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "deepsolve/learned/checkpoint.hpp"
+#include "deepsolve/learned/progress.hpp"
+#include "deepsolve/learned/trainer.hpp"
+#include "deepsolve/solvers/dcdm/loss.hpp"
+#include "deepsolve/solvers/dcdm/model_file.hpp"
+#include "deepsolve/solvers/dcdm/network.hpp"
+#include "deepsolve/solvers/dcdm/network_direction.hpp"
+#include "deepsolve/solvers/dcdm/training_data.hpp"
+#include "deepsolve/solvers/geometry.hpp"
+#include "deepsolve/solvers/io.hpp"
+#include "deepsolve/solvers/torch/torch_stencil_operator.hpp"
+
+namespace train_dcdm {
+
+namespace {
+
+namespace ds = deepsolve::solvers;
+namespace dcdm = deepsolve::solvers::dcdm;
+namespace dl = deepsolve::learned;
+using json = nlohmann::json;
+
+std::string hex64(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// FNV-1a over bytes: identifies a dataset or a cell-type field in the checkpoint's settings.
+std::uint64_t fnv1a(const void* data, std::size_t n, std::uint64_t h = 0xcbf29ce484222325ULL) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
+  return h;
+}
+
+bool file_exists(const std::string& path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
+
+// The folder of `path` must exist and be writable, so a bad --out fails now, not after an epoch.
+void check_writable(const std::string& flag, const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  const std::string folder =
+      slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  if (::access(folder.c_str(), W_OK) != 0)
+    throw std::invalid_argument(flag + " " + path + ": the folder " + folder +
+                                " does not exist or is not writable");
+}
+
+ds::Grid make_grid(const Options& o) {
+  ds::Grid grid = ds::Grid::unit_box(o.dim, o.size);
+  grid.set_all_boundaries(ds::boundary_from_string(o.bc));
+  if (!o.cells_file.empty())
+    ds::read_cell_types(o.cells_file, grid);
+  else
+    ds::apply_geometry(grid, o.geometry, o.seed);
+  if (grid.count(ds::CellType::fluid) == 0)
+    throw std::invalid_argument("the grid (" + grid.describe() + ") has no fluid cells");
+  return grid;
+}
+
+dcdm::DcdmNetOptions network_options(const Options& o) {
+  return dcdm::DcdmNetOptions()
+      .dim(o.dim)
+      .channels(o.channels)
+      .full_convs(o.full_convs)
+      .half_convs(o.half_convs)
+      .up_convs(o.up_convs)
+      .pooling_levels(o.levels)
+      .activation(dcdm::activation_from_string(o.activation));
+}
+
+// What a resumed run must match, section by section.
+json grid_settings(const ds::Grid& grid) {
+  const dcdm::TrainingGrid g = dcdm::TrainingGrid::from_grid(grid);
+  const auto& cells = grid.cells();
+  return {{"dim", g.dim},
+          {"size", g.size},
+          {"spacing", g.spacing},
+          {"boundaries", g.boundaries},
+          {"cells_fnv1a", hex64(fnv1a(cells.data(), cells.size()))}};
+}
+
+json network_settings(const dcdm::DcdmNetOptions& n) {
+  return {{"dim", n.dim()},
+          {"channels", n.channels()},
+          {"full_convs", n.full_convs()},
+          {"half_convs", n.half_convs()},
+          {"up_convs", n.up_convs()},
+          {"pooling_levels", n.pooling_levels()},
+          {"activation", dcdm::to_string(n.activation())},
+          {"padding", dcdm::to_string(n.padding())}};
+}
+
+json dataset_settings(const dcdm::RitzDataset& data) {
+  const torch::Tensor& t = data.tensor();
+  const auto& info = data.info();
+  return {{"samples", data.count()},
+          {"lanczos_steps", info.lanczos_steps},
+          {"theta", info.theta},
+          {"low_mode_scale", info.low_mode_scale},
+          {"seed", info.seed},
+          {"fnv1a", hex64(fnv1a(t.data_ptr(), static_cast<std::size_t>(t.nbytes())))}};
+}
+
+json training_settings(const Options& o, std::int64_t train, std::int64_t validation) {
+  json j = {{"batch", o.batch},
+            {"lr", o.lr},
+            {"optimizer", o.optimizer},
+            {"validation_fraction", o.validation_fraction},
+            {"train_samples", train},
+            {"validation_samples", validation},
+            {"seed", o.seed}};
+  if (o.optimizer == "sgd") j["momentum"] = o.momentum;
+  return j;
+}
+
+const char* section_name(const std::string& section) {
+  if (section == "grid") return "grid";
+  if (section == "network") return "network";
+  if (section == "dataset") return "dataset";
+  return "training setup";
+}
+
+// Throws unless every setting of `now` has the same value in the checkpoint's metadata.
+void check_same_settings(const std::string& path, const std::string& metadata, const json& now) {
+  json stored;
+  try {
+    stored = json::parse(metadata);
+  } catch (const json::exception&) {
+    throw std::runtime_error(path + ": not a train_dcdm checkpoint (its metadata is not JSON)");
+  }
+  if (!stored.is_object() || stored.value("program", "") != "train_dcdm")
+    throw std::runtime_error(path + ": not a train_dcdm checkpoint (no train_dcdm settings)");
+  for (const auto& [section, values] : now.items()) {
+    if (!stored.contains(section) || !stored[section].is_object())
+      throw std::runtime_error(path + ": not a train_dcdm checkpoint (no '" + section +
+                               "' settings)");
+    for (const auto& [key, value] : values.items()) {
+      const json& there = stored[section].contains(key) ? stored[section][key] : json();
+      if (there != value)
+        throw std::runtime_error(path + ": the checkpoint is for a different " +
+                                 section_name(section) + ": " + key + " is " + there.dump() +
+                                 " there, " + value.dump() +
+                                 " in this run (--resume needs the same settings)");
+    }
+  }
+}
+
+struct LoadedData {
+  std::optional<dcdm::RitzDataset> data;
+  std::string source;  ///< for messages and metadata
+};
+
+LoadedData load_or_generate(const Options& o, const ds::Grid& grid, const dl::DataParallel& dp) {
+  LoadedData out;
+  // Rank 0 decides whether the file is there, so every rank takes the same branch.
+  const bool exists =
+      !o.dataset.empty() &&
+      dp.broadcast(std::string(dp.is_root() && file_exists(o.dataset) ? "1" : "0")) == "1";
+  if (exists) {
+    dl::collectively(dp, [&] {
+      out.data.emplace(dcdm::RitzDataset::load(o.dataset, grid));
+      const auto& info = out.data->info();
+      if (o.samples_given && out.data->count() != o.samples)
+        throw std::invalid_argument("--dataset " + o.dataset + " holds " +
+                                    std::to_string(out.data->count()) +
+                                    " samples, --samples says " + std::to_string(o.samples) +
+                                    " (drop --samples, or give another file to generate)");
+      if (o.lanczos_steps_given && info.lanczos_steps != o.lanczos_steps)
+        throw std::invalid_argument(
+            "--dataset " + o.dataset + " was made with " + std::to_string(info.lanczos_steps) +
+            " Lanczos steps, --lanczos-steps says " + std::to_string(o.lanczos_steps) +
+            " (drop --lanczos-steps, or give another file to generate)");
+    });
+    out.source = o.dataset + " (loaded)";
+    return out;
+  }
+  // Rank 0 generates (and saves); the others receive the samples.
+  std::string header;
+  torch::Tensor samples;
+  dl::collectively(dp, [&] {
+    if (!dp.is_root()) return;
+    auto options =
+        dcdm::RitzDatasetOptions().lanczos_steps(o.lanczos_steps).samples(o.samples).seed(o.seed);
+    out.data.emplace(dcdm::generate_ritz_dataset(grid, options));
+    if (!o.dataset.empty()) out.data->save(o.dataset);
+    const auto& info = out.data->info();
+    std::ostringstream s;
+    s.precision(17);
+    s << out.data->count() << ' ' << info.lanczos_steps << ' ' << info.theta << ' '
+      << info.low_mode_scale << ' ' << info.seed;
+    header = s.str();
+  });
+  if (dp.active()) {
+    header = dp.broadcast(header);
+    std::istringstream s(header);
+    std::int64_t count = 0;
+    dcdm::RitzDataset::Info info;
+    s >> count >> info.lanczos_steps >> info.theta >> info.low_mode_scale >> info.seed;
+    info.dim = grid.dim();
+    info.size = {grid.size()[0], grid.size()[1], grid.dim() == 3 ? grid.size()[2] : 1};
+    std::vector<std::int64_t> shape{count, 1};
+    if (grid.dim() == 3) shape.push_back(info.size[2]);
+    shape.push_back(info.size[1]);
+    shape.push_back(info.size[0]);
+    samples = dp.is_root() ? out.data->tensor() : torch::empty(shape, torch::kFloat32);
+    dp.broadcast(samples);
+    if (!dp.is_root()) out.data.emplace(info, samples);
+  }
+  out.source = o.dataset.empty() ? std::string("generated, not saved")
+                                 : o.dataset + " (generated and saved)";
+  return out;
+}
+
+void print(const Options& o, const dl::DataParallel& dp, const std::string& line) {
+  if (o.quiet || !dp.is_root()) return;
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+}
+
+std::string format_double(double v, const char* format = "%.6g") {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+}  // namespace
+
+void train(const Options& o, const std::vector<std::string>& args, const dl::DataParallel& dp) {
+  const auto start = std::chrono::steady_clock::now();
+  // Threads: LibTorch's default (every core) on one rank; the cores shared out on several.
+  int threads = o.threads;
+  if (threads == 0 && dp.size() > 1)
+    threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / dp.size());
+  if (threads > 0) torch::set_num_threads(threads);
+
+  // Cheap checks first: the files, the grid, the checkpoint's settings.
+  std::optional<ds::Grid> grid;
+  std::string device_name;
+  dcdm::DcdmNetOptions net_options;
+  dl::collectively(dp, [&] {
+    check_writable("--out", o.out);
+    check_writable("--checkpoint", o.checkpoint);
+    if (!o.log.empty()) check_writable("--log", o.log);
+    if (!o.dataset.empty() && !file_exists(o.dataset)) check_writable("--dataset", o.dataset);
+    grid.emplace(make_grid(o));
+    net_options = network_options(o);
+    net_options.validate();
+    device_name = dcdm::resolve_device(o.device, dp.rank());
+  });
+  json settings = {{"grid", grid_settings(*grid)}, {"network", network_settings(net_options)}};
+  json commands = json::array();  // the command lines of the runs before this one
+  if (o.resume) {
+    dl::collectively(dp, [&] {
+      const dl::CheckpointState state = dl::read_checkpoint_state(o.checkpoint);
+      check_same_settings(o.checkpoint, state.metadata, settings);
+      commands = json::parse(state.metadata).value("commands", json::array());
+    });
+  } else if (dp.is_root() && file_exists(o.checkpoint)) {
+    print(o, dp,
+          "note: starting a new training; " + o.checkpoint +
+              " will be overwritten (--resume continues it)");
+  }
+
+  print(o, dp, "train_dcdm: " + grid->describe() + ", " + o.bc + " boundaries");
+  const auto data_start = std::chrono::steady_clock::now();
+  LoadedData loaded = load_or_generate(o, *grid, dp);
+  const dcdm::RitzDataset& data = *loaded.data;
+  const double data_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - data_start).count();
+  const std::int64_t count = data.count();
+  const auto validation =
+      static_cast<std::int64_t>(std::llround(o.validation_fraction * static_cast<double>(count)));
+  const std::int64_t training = count - validation;
+  dl::collectively(dp, [&] {
+    if (training < 1)
+      throw std::invalid_argument("--validation-fraction " + format_double(o.validation_fraction) +
+                                  " leaves no training samples of the " + std::to_string(count));
+    if (o.batch > training)
+      throw std::invalid_argument("--batch " + std::to_string(o.batch) +
+                                  " is larger than the training set (" + std::to_string(training) +
+                                  " of the " + std::to_string(count) + " samples; the other " +
+                                  std::to_string(validation) + " are for validation)");
+  });
+  settings["dataset"] = dataset_settings(data);
+  settings["training"] = training_settings(o, training, validation);
+  print(o, dp,
+        "dataset: " + loaded.source + ": " + std::to_string(count) + " samples from " +
+            std::to_string(data.info().lanczos_steps) + " Lanczos steps, " +
+            std::to_string(training) + " for training, " + std::to_string(validation) +
+            " for validation (" + format_double(data_seconds, "%.1f") + " s)");
+
+  // The network, initialised from the seed on the CPU (the same weights on every device).
+  const torch::Device device(device_name);
+  torch::manual_seed(o.seed);
+  dcdm::DcdmNet net(net_options);
+  net->to(device);
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  if (o.optimizer == "adam")
+    optimizer =
+        std::make_unique<torch::optim::Adam>(net->parameters(), torch::optim::AdamOptions(o.lr));
+  else
+    optimizer = std::make_unique<torch::optim::SGD>(
+        net->parameters(), torch::optim::SGDOptions(o.lr).momentum(o.momentum));
+  print(o, dp,
+        "network: " + net_options.describe() + ", " + std::to_string(net->num_parameters()) +
+            " parameters, on " + device_name + ", " + std::to_string(torch::get_num_threads()) +
+            " thread" + (torch::get_num_threads() == 1 ? "" : "s") + " x " +
+            std::to_string(dp.size()) + " rank" + (dp.size() == 1 ? "" : "s"));
+  print(o, dp,
+        "training: " + std::to_string(o.epochs) + " epochs, batch " + std::to_string(o.batch) +
+            ", " + o.optimizer + " lr " + format_double(o.lr) + ", seed " + std::to_string(o.seed) +
+            "; checkpoint " + o.checkpoint + (o.resume ? " (resuming)" : ""));
+
+  // The loss: per-sample DCDM loss with the float32 operator, solid/air cells masked.
+  const ds::TorchStencilOperator A(*grid, device, torch::kFloat32);
+  std::vector<float> fluid(static_cast<std::size_t>(grid->num_cells()));
+  for (std::size_t i = 0; i < fluid.size(); ++i)
+    fluid[i] = grid->cells()[i] == ds::CellType::fluid ? 1.0f : 0.0f;
+  std::vector<std::int64_t> mask_shape = A.batch_shape(1);
+  const torch::Tensor mask =
+      torch::from_blob(fluid.data(), mask_shape, torch::kFloat32).clone().to(device);
+  const torch::Tensor all = data.tensor().to(device);
+  const torch::Tensor train_set = all.narrow(0, 0, training);
+  const torch::Tensor validation_set = all.narrow(0, training, validation);
+
+  dl::TrainTask task;
+  task.train_size = training;
+  task.validation_size = validation;
+  task.loss_sum = [&](const torch::Tensor& indices) {
+    const torch::Tensor b = train_set.index_select(0, indices.to(device));
+    return dcdm::dcdm_loss_per_sample(b, net->forward(b, mask), A).sum();
+  };
+  task.validation_loss_sum = [&](std::int64_t begin, std::int64_t end) {
+    double sum = 0.0;
+    const std::int64_t chunk = std::max<std::int64_t>(o.batch, 64);
+    for (std::int64_t first = begin; first < end; first += chunk) {
+      const torch::Tensor b = validation_set.narrow(0, first, std::min(chunk, end - first));
+      sum += dcdm::dcdm_loss_per_sample(b, net->forward(b, mask), A).sum().item<double>();
+    }
+    return sum;
+  };
+  task.check_resume = [&](const dl::CheckpointState& state) {
+    check_same_settings(o.checkpoint, state.metadata, settings);
+  };
+  json meta = settings;
+  meta["program"] = "train_dcdm";
+  commands.push_back(quote_command(args));
+  meta["commands"] = commands;
+
+  dl::TrainerOptions topts;
+  topts.epochs(o.epochs)
+      .batch_size(o.batch)
+      .seed(o.seed)
+      .checkpoint(o.checkpoint)
+      .checkpoint_every(o.checkpoint_every)
+      .resume(o.resume)
+      .log(o.log)
+      .metadata(meta.dump())
+      .print_progress(!o.quiet);
+  dl::TrainResult result = dl::fit(*net, *optimizer, task, topts, dp);
+
+  // The model file, with what it took to make it.
+  dcdm::ModelInfo info;
+  info.grid = dcdm::TrainingGrid::from_grid(*grid);
+  std::string later;
+  for (std::size_t i = 1; i < commands.size(); ++i)
+    later += (i > 1 ? "\n" : "") + commands[i].get<std::string>();
+  info.metadata = {
+      {"program", "train_dcdm"},
+      {"training_command", commands[0].get<std::string>()},
+      {"seed", std::to_string(o.seed)},
+      {"epochs", std::to_string(result.epochs)},
+      {"steps", std::to_string(result.steps)},
+      {"final_loss", format_double(result.train_loss, "%.9g")},
+      {"final_validation_loss", format_double(result.validation_loss, "%.9g")},
+      {"best_validation_loss", format_double(result.state.best_metric, "%.9g")},
+      {"wall_seconds", format_double(result.state.wall_seconds, "%.3f")},
+      {"dataset", o.dataset.empty() ? std::string("(generated, not saved)") : o.dataset},
+      {"dataset_samples", std::to_string(count)},
+      {"train_samples", std::to_string(training)},
+      {"validation_samples", std::to_string(validation)},
+      {"lanczos_steps", std::to_string(data.info().lanczos_steps)},
+      {"batch", std::to_string(o.batch)},
+      {"lr", format_double(o.lr, "%.17g")},
+      {"optimizer", o.optimizer},
+      {"ranks", std::to_string(dp.size())},
+      {"threads", std::to_string(torch::get_num_threads())},
+      {"device", device_name},
+  };
+  if (!later.empty()) info.metadata["resume_commands"] = later;
+  dl::collectively(dp, [&] {
+    if (dp.is_root()) dcdm::save_dcdm_model(o.out, net, info);
+  });
+  const double total =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  print(o, dp,
+        "saved " + o.out + ": " + std::to_string(result.epochs) + " epochs, final train loss " +
+            format_double(result.train_loss, "%.4e") + ", validation loss " +
+            format_double(result.validation_loss, "%.4e") + "; training " +
+            dl::format_duration(result.state.wall_seconds) + " in all, this run " +
+            dl::format_duration(total));
+}
+
+}  // namespace train_dcdm

@@ -1,0 +1,186 @@
+#include "deepsolve/learned/trainer.hpp"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "deepsolve/learned/shuffle.hpp"
+
+namespace deepsolve::learned {
+
+namespace {
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+bool same_columns(const MetricsLog& log) {
+  return log.columns() == trainer_log_columns();
+}
+
+}  // namespace
+
+std::vector<std::string> trainer_log_columns() {
+  return {"epoch",         "step",        "train_loss", "validation_loss", "samples_per_second",
+          "epoch_seconds", "wall_seconds"};
+}
+
+TrainResult fit(torch::nn::Module& model, torch::optim::Optimizer& optimizer, const TrainTask& task,
+                const TrainerOptions& options, const DataParallel& dp,
+                const std::function<void(const EpochResult&)>& on_epoch) {
+  const std::int64_t epochs = options.epochs(), batch = options.batch_size();
+  if (epochs < 0) throw std::invalid_argument("epochs must be >= 0, got " + std::to_string(epochs));
+  if (batch < 1)
+    throw std::invalid_argument("the batch size must be >= 1, got " + std::to_string(batch));
+  if (task.train_size < 1) throw std::invalid_argument("there are no training samples");
+  if (batch > task.train_size)
+    throw std::invalid_argument("the batch size " + std::to_string(batch) + " is larger than the " +
+                                std::to_string(task.train_size) + " training samples");
+  if (task.validation_size < 0) throw std::invalid_argument("negative validation size");
+  if (!task.loss_sum) throw std::invalid_argument("TrainTask::loss_sum is not set");
+  if (task.validation_size > 0 && !task.validation_loss_sum)
+    throw std::invalid_argument("TrainTask::validation_loss_sum is not set");
+  if (options.resume() && options.checkpoint().empty())
+    throw std::invalid_argument("resume needs a checkpoint file");
+  if (options.checkpoint_every() < 1) throw std::invalid_argument("checkpoint_every must be >= 1");
+
+  TrainResult result;
+  CheckpointState& state = result.state;
+  MetricsLog& log = result.log;
+  log = MetricsLog(trainer_log_columns());
+  if (options.resume()) {
+    collectively(dp, [&] {
+      CheckpointState peek = read_checkpoint_state(options.checkpoint());
+      if (peek.seed != options.seed())
+        throw std::runtime_error(options.checkpoint() + ": the checkpoint was made with seed " +
+                                 std::to_string(peek.seed) + ", this run has seed " +
+                                 std::to_string(options.seed()));
+      if (peek.epoch > epochs)
+        throw std::runtime_error(options.checkpoint() + ": the checkpoint holds " +
+                                 std::to_string(peek.epoch) + " epochs, more than the " +
+                                 std::to_string(epochs) + " asked for");
+      if (task.check_resume) task.check_resume(peek);
+      state = load_checkpoint(options.checkpoint(), model, optimizer);
+      MetricsLog stored = MetricsLog::from_csv(state.metrics_csv);
+      if (same_columns(stored)) {
+        log = stored;
+        log.truncate(static_cast<std::size_t>(state.epoch));
+      }
+    });
+  } else {
+    dp.broadcast_parameters(model);
+    state.seed = options.seed();
+  }
+  state.metadata = options.metadata();
+  result.first_epoch = state.epoch;
+  result.train_loss = std::numeric_limits<double>::quiet_NaN();
+  result.validation_loss = std::numeric_limits<double>::quiet_NaN();
+  if (log.size() > 0) {
+    result.train_loss = log.rows().back()[2];
+    result.validation_loss = log.rows().back()[3];
+  }
+
+  const double run_start = now_seconds();
+  const double wall_before = state.wall_seconds;
+  ProgressMeter meter(state.epoch, epochs);
+
+  for (std::int64_t epoch = state.epoch + 1; epoch <= epochs; ++epoch) {
+    const double epoch_start = now_seconds();
+    model.train();
+    std::vector<std::int64_t> order;
+    if (options.shuffle()) {
+      order =
+          seeded_permutation(task.train_size, options.seed(), static_cast<std::uint64_t>(epoch));
+    } else {
+      order.resize(static_cast<std::size_t>(task.train_size));
+      for (std::int64_t i = 0; i < task.train_size; ++i) order[static_cast<std::size_t>(i)] = i;
+    }
+    const torch::Tensor all = torch::from_blob(order.data(), {task.train_size}, torch::kInt64);
+    double loss_total = 0.0;  // sum over the epoch's samples of the per-sample loss
+    for (std::int64_t first = 0, b = 0; first < task.train_size; first += batch, ++b) {
+      const std::int64_t count = std::min(batch, task.train_size - first);
+      const Shard mine = dp.shard(count);
+      const double scale = static_cast<double>(dp.size()) / static_cast<double>(count);
+      optimizer.zero_grad();
+      double local = 0.0;
+      if (mine.size() > 0) {
+        const torch::Tensor indices = all.narrow(0, first + mine.begin, mine.size()).clone();
+        torch::Tensor loss = task.loss_sum(indices);
+        local = loss.item<double>() * scale;
+        (loss * scale).backward();
+      }
+      const double batch_loss = dp.average_gradients(model, local);  // the batch mean
+      if (!std::isfinite(batch_loss))
+        throw TrainingDiverged(
+            "the training loss is " + std::to_string(batch_loss) + " at epoch " +
+            std::to_string(epoch) + ", batch " + std::to_string(b + 1) + " (step " +
+            std::to_string(state.step + 1) + "): training stopped before that step" +
+            (options.checkpoint().empty()
+                 ? std::string()
+                 : "; " + options.checkpoint() + " holds epoch " + std::to_string(state.epoch)));
+      optimizer.step();
+      ++state.step;
+      loss_total += batch_loss * static_cast<double>(count);
+    }
+    const double train_seconds = now_seconds() - epoch_start;
+    const double train_loss = loss_total / static_cast<double>(task.train_size);
+
+    double validation_loss = std::numeric_limits<double>::quiet_NaN();
+    if (task.validation_size > 0) {
+      model.eval();
+      torch::NoGradGuard no_grad;
+      const Shard mine = dp.shard(task.validation_size);
+      const double local = mine.size() > 0 ? task.validation_loss_sum(mine.begin, mine.end) : 0.0;
+      validation_loss = dp.sum(local) / static_cast<double>(task.validation_size);
+      model.train();
+    }
+    const double metric = task.validation_size > 0 ? validation_loss : train_loss;
+    if (std::isnan(state.best_metric) || metric < state.best_metric) state.best_metric = metric;
+
+    state.epoch = epoch;
+    state.rng_counter = static_cast<std::uint64_t>(epoch);
+    const double epoch_seconds = now_seconds() - epoch_start;
+    state.wall_seconds = wall_before + (now_seconds() - run_start);
+    EpochResult er;
+    er.epoch = epoch;
+    er.step = state.step;
+    er.train_loss = train_loss;
+    er.validation_loss = validation_loss;
+    er.progress =
+        meter.epoch_done(epoch, train_loss, validation_loss, task.train_size, train_seconds);
+    log.add({static_cast<double>(epoch), static_cast<double>(state.step), train_loss,
+             validation_loss, er.progress.samples_per_second, epoch_seconds, state.wall_seconds});
+    state.metrics_csv = log.to_csv();
+
+    const bool save = !options.checkpoint().empty() &&
+                      (epoch % options.checkpoint_every() == 0 || epoch == epochs);
+    std::string error;
+    if (dp.is_root()) {
+      try {
+        if (save) save_checkpoint(options.checkpoint(), model, optimizer, state);
+        if (!options.log().empty()) log.save(options.log());
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    }
+    dp.raise_if_any(error);
+    if (options.print_progress() && dp.is_root()) {
+      std::printf("%s\n", format_progress(er.progress).c_str());
+      std::fflush(stdout);
+    }
+    if (on_epoch) on_epoch(er);
+    result.train_loss = train_loss;
+    result.validation_loss = validation_loss;
+  }
+  result.epochs = state.epoch;
+  result.steps = state.step;
+  result.run_seconds = now_seconds() - run_start;
+  return result;
+}
+
+}  // namespace deepsolve::learned
