@@ -198,6 +198,63 @@ TEST(DcdmNetwork, ResidualBlocksAddAfterTheActivation) {
   }
 }
 
+// The optional cell-type input channels: three inputs to the first conv, images that say which
+// cells are fluid and which are air, an output that depends on them, and a clear error without
+// them.
+TEST(DcdmNetwork, CellTypeInputsSeeTheGeometry) {
+  torch::NoGradGuard no_grad;
+  EXPECT_EQ(DcdmNet(DcdmNetOptions::n64(2).cell_type_inputs(true))->num_parameters(),
+            32657 + 2 * 9 * 16);  // two more input channels of the 3x3 first conv
+  EXPECT_EQ(DcdmNet(DcdmNetOptions::n64(3).cell_type_inputs(true))->num_parameters(),
+            97457 + 2 * 27 * 16);
+
+  Grid grid(2, {6, 5, 1}, {0.1, 0.1, 1.0});
+  grid.set_cell(1, 2, 0, CellType::solid);
+  grid.set_cell(4, 0, 0, CellType::air);
+  const auto images = cell_type_images(grid);
+  ASSERT_EQ(images.sizes(), (std::vector<std::int64_t>{1, 2, 5, 6}));
+  EXPECT_EQ(images[0][0].sum().item<float>(), 28.0f);  // 30 cells, one solid, one air
+  EXPECT_EQ(images[0][0][2][1].item<float>(), 0.0f);
+  EXPECT_EQ(images[0][1].sum().item<float>(), 1.0f);
+  EXPECT_EQ(images[0][1][0][4].item<float>(), 1.0f);
+
+  torch::manual_seed(5);
+  DcdmNet net(DcdmNetOptions().dim(2).channels(4).cell_type_inputs(true));
+  const auto x = random_input({3, 1, 5, 6}, 6);
+  const auto y = net->forward(x, {}, images);
+  EXPECT_EQ(y.sizes(), x.sizes());
+  // A batch of images, one per sample, gives the same as the broadcast one.
+  EXPECT_TRUE(torch::allclose(net->forward(x, {}, images.expand({3, 2, 5, 6})), y));
+  // Another geometry, the same residual: another direction.
+  Grid open(2, {6, 5, 1}, {0.1, 0.1, 1.0});
+  EXPECT_FALSE(torch::allclose(net->forward(x, {}, cell_type_images(open)), y));
+  try {
+    net->forward(x);
+    ADD_FAILURE() << "no exception without cell-type images";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("cell types"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(net->forward(x, {}, images.narrow(3, 0, 5)), std::invalid_argument);
+
+  // Saved and loaded, the option survives, and NetworkDirection feeds the grid's images.
+  TempDir dir;
+  save_dcdm_model(dir.file("cells.pt"), net);
+  auto loaded = load_direction_network(dir.file("cells.pt"));
+  EXPECT_TRUE(loaded->uses_cell_types());
+  EXPECT_NE(loaded->describe().find("cell-type inputs"), std::string::npos);
+  NetworkDirection direction(loaded, grid);
+  std::vector<double> r(30), q(30);
+  for (int c = 0; c < 30; ++c) r[c] = x[0][0].reshape(-1)[c].item<float>();
+  direction.apply(r.data(), q.data());
+  const auto ref = net->forward(x.narrow(0, 0, 1), {}, images).reshape(-1);  // batch 1, as there
+  for (int c = 0; c < 30; ++c) {
+    if (grid.cells()[c] == CellType::fluid)
+      EXPECT_EQ(q[c], static_cast<double>(ref[c].item<float>())) << c;
+    else
+      EXPECT_EQ(q[c], 0.0) << c;
+  }
+}
+
 TEST(DcdmModelFile, SaveLoadRoundTripIsBitForBit) {
   TempDir dir;
   const std::string path = dir.file("model.pt");

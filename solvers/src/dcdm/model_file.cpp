@@ -70,13 +70,17 @@ class NativeNetwork final : public DirectionNetwork {
   }
   void to(torch::Device device) override {
     net_->to(device);
+    if (cell_images_.defined()) cell_images_ = cell_images_.to(device);
     device_ = device;
   }
   std::int64_t num_parameters() const override { return net_->num_parameters(); }
   std::string format() const override { return "dcdm"; }
+  bool uses_cell_types() const override { return net_->options().cell_type_inputs(); }
 
  protected:
-  torch::Tensor forward(const torch::Tensor& r) override { return net_->forward(r); }
+  torch::Tensor forward(const torch::Tensor& r) override {
+    return net_->forward(r, {}, cell_images_);
+  }
 
  private:
   DcdmNet net_;
@@ -111,6 +115,9 @@ LoadedDcdmModel read_native(const std::string& path, torch::serialize::InputArch
         .pooling_levels(static_cast<int>(read_int(archive, "net_pooling_levels")))
         .activation(activation_from_string(read_string(archive, "net_activation")))
         .padding(padding_from_string(read_string(archive, "net_padding")));
+    c10::IValue cell_inputs;  // absent in files written before the option existed
+    if (archive.try_read("net_cell_type_inputs", cell_inputs))
+      o.cell_type_inputs(cell_inputs.toInt() != 0);
     o.validate();
 
     TrainingGrid& g = out.info.grid;
@@ -273,6 +280,7 @@ void save_dcdm_model(const std::string& path, const DcdmNet& net, const ModelInf
     archive.write("net_pooling_levels", c10::IValue(std::int64_t{o.pooling_levels()}));
     archive.write("net_activation", c10::IValue(to_string(o.activation())));
     archive.write("net_padding", c10::IValue(to_string(o.padding())));
+    archive.write("net_cell_type_inputs", c10::IValue(std::int64_t{o.cell_type_inputs()}));
     archive.write("grid_dim", c10::IValue(std::int64_t{info.grid.dim}));
     archive.write("grid_size", c10::IValue(std::vector<std::int64_t>(info.grid.size.begin(),
                                                                      info.grid.size.end())));
@@ -356,11 +364,15 @@ torch::Tensor DirectionNetwork::operator()(const torch::Tensor& r) {
   return q;
 }
 
+void DirectionNetwork::set_grid(const Grid& grid) {
+  if (uses_cell_types()) cell_images_ = cell_type_images(grid).to(device_);
+}
+
 std::string DirectionNetwork::describe() const {
   std::ostringstream s;
   s << path_ << " (" << format() << ", ";
   if (dim_ != 0) s << dim_ << "D, ";
-  s << num_parameters() << " parameters)";
+  s << num_parameters() << " parameters" << (uses_cell_types() ? ", cell-type inputs" : "") << ")";
   return s.str();
 }
 

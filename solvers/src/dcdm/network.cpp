@@ -55,7 +55,7 @@ std::string DcdmNetOptions::describe() const {
   s << dim_ << "D, " << channels_ << " channels, " << full_convs_ << "+" << half_convs_ << "+"
     << up_convs_ << " convs, " << pooling_levels_ << " pooling level"
     << (pooling_levels_ == 1 ? "" : "s") << ", " << to_string(activation_) << ", "
-    << to_string(padding_) << " padding";
+    << to_string(padding_) << " padding" << (cell_type_inputs_ ? ", cell-type inputs" : "");
   return s.str();
 }
 
@@ -95,7 +95,7 @@ void DcdmNetImpl::reset() {
   const int c = options_.channels();
   down_.clear();
   up_levels_.clear();
-  first_ = register_module("first", make_conv(1, c, 3));
+  first_ = register_module("first", make_conv(options_.cell_type_inputs() ? 3 : 1, c, 3));
   full_ = register_module("full", make_convs(options_.full_convs()));
   for (int l = 1; l < options_.pooling_levels(); ++l)
     down_.push_back(register_module("down" + std::to_string(l), make_convs(options_.full_convs())));
@@ -161,7 +161,8 @@ torch::Tensor DcdmNetImpl::network(const torch::Tensor& x) const {
   return conv(last_, h);
 }
 
-torch::Tensor DcdmNetImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
+torch::Tensor DcdmNetImpl::forward(const torch::Tensor& x, const torch::Tensor& mask,
+                                   const torch::Tensor& cells) {
   const int dim = options_.dim();
   if (!x.defined() || x.dim() != dim + 2 || x.size(1) != 1) {
     std::ostringstream s;
@@ -178,6 +179,26 @@ torch::Tensor DcdmNetImpl::forward(const torch::Tensor& x, const torch::Tensor& 
     throw std::invalid_argument(std::string("DcdmNet: input dtype ") +
                                 c10::toString(x.scalar_type()) + " differs from the parameters' " +
                                 c10::toString(w.scalar_type()));
+
+  torch::Tensor input = x;
+  if (options_.cell_type_inputs()) {
+    const bool ok = cells.defined() && cells.dim() == x.dim() && cells.size(1) == 2 &&
+                    (cells.size(0) == 1 || cells.size(0) == x.size(0)) &&
+                    cells.sizes().slice(2) == x.sizes().slice(2);
+    if (!ok) {
+      std::ostringstream s;
+      s << "DcdmNet: this network takes the grid's cell types as inputs: expected cell-type "
+        << "images of shape (1 or " << x.size(0) << ", 2, " << x.sizes().slice(2) << "), got ";
+      if (cells.defined())
+        s << cells.sizes();
+      else
+        s << "none";
+      throw std::invalid_argument(s.str());
+    }
+    std::vector<std::int64_t> expanded = cells.sizes().vec();
+    expanded[0] = x.size(0);
+    input = torch::cat({x, cells.to(x.options()).expand(expanded)}, 1);
+  }
 
   // Pad the high end of each spatial axis to a multiple of 2^levels; crop back afterwards.
   const std::int64_t multiple = std::int64_t{1} << options_.pooling_levels();
@@ -196,16 +217,32 @@ torch::Tensor DcdmNetImpl::forward(const torch::Tensor& x, const torch::Tensor& 
       opts.mode(torch::kConstant);
     else
       opts.mode(torch::kReplicate);
-    y = network(F::pad(x, opts));
+    y = network(F::pad(input, opts));
     for (int a = 2; a < dim + 2; ++a) y = y.narrow(a, 0, x.size(a));
   } else {
-    y = network(x);
+    y = network(input);
   }
   if (mask.defined()) {
     const torch::Tensor m = mask.to(y.options());
     y = (y * m).masked_fill(m == 0, 0.0);  // exactly zero there, even where y is not finite
   }
   return y;
+}
+
+torch::Tensor cell_type_images(const Grid& grid) {
+  const auto& n = grid.size();
+  const std::vector<std::int64_t> shape = grid.dim() == 3
+                                              ? std::vector<std::int64_t>{1, 2, n[2], n[1], n[0]}
+                                              : std::vector<std::int64_t>{1, 2, n[1], n[0]};
+  torch::Tensor images = torch::zeros(shape, torch::kFloat32);
+  float* fluid = images.data_ptr<float>();
+  float* air = fluid + grid.num_cells();
+  const auto& cells = grid.cells();
+  for (std::size_t c = 0; c < cells.size(); ++c) {
+    fluid[c] = cells[c] == CellType::fluid ? 1.0f : 0.0f;
+    air[c] = cells[c] == CellType::air ? 1.0f : 0.0f;
+  }
+  return images;
 }
 
 std::int64_t DcdmNetImpl::num_parameters() const {

@@ -50,6 +50,7 @@ NetworkDirection::NetworkDirection(std::shared_ptr<DirectionNetwork> network, co
   device_ = resolve_device(options.device(), options.rank());
   state_->device = torch::Device(device_);
   network_->to(state_->device);
+  network_->set_grid(grid);
 
   const auto& n = grid.size();
   state_->shape = grid.dim() == 3 ? std::vector<std::int64_t>{1, 1, n[2], n[1], n[0]}

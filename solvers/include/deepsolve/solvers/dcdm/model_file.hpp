@@ -94,11 +94,17 @@ class DirectionNetwork {
   /// Throws std::runtime_error "<path>: a 2D model cannot be applied to a 3D grid" on a mismatch.
   void check_grid(const Grid& grid) const;
 
+  /// Whether forward needs the grid's cell types (a native model with cell_type_inputs).
+  virtual bool uses_cell_types() const { return false; }
+  /// The cell types the next calls see (cell_type_images of the grid); check_grid first.
+  void set_grid(const Grid& grid);
+
  protected:
   DirectionNetwork(std::string path, int dim, ModelInfo info)
       : path_(std::move(path)), dim_(dim), info_(std::move(info)) {}
   virtual torch::Tensor forward(const torch::Tensor& r) = 0;
   torch::Device device_{torch::kCPU};
+  torch::Tensor cell_images_;  // set_grid's images on device_, when uses_cell_types()
 
  private:
   std::string path_;

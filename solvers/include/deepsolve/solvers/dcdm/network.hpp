@@ -25,6 +25,13 @@
 // Any grid size is accepted: the input is padded at the high end of each axis to a multiple of
 // 2^levels (zeros by default, or a copy of the last cell), and the output is cropped back.
 //
+// Optional extension (cell_type_inputs, off by default, so the defaults are the reference): two
+// more input channels, the fluid and the air (Dirichlet) indicator of every cell. Zero padding
+// makes the domain boundary visible to the first conv, and obstacles become visible too; with
+// the residual alone, a translation-equivariant network can only guess where the boundary is (its
+// biases see the padding), and its directions are poorest next to it. Lan et al. (ICML 2024) feed
+// cell-type images to their network for the same reason. The first conv then has 3 inputs.
+//
 // Parameters (3D, C = 16): first 448, each 3x3x3 conv 6,928, last 17: the reference N64 model
 // (4 + 6 + 4 convs) has 97,457, the N128 model (6 + 10 + 6) 152,881.
 #pragma once
@@ -36,6 +43,7 @@
 #include <string>
 #include <vector>
 
+#include "deepsolve/solvers/grid.hpp"
 #include "deepsolve/solvers/options.hpp"
 
 namespace deepsolve::solvers::dcdm {
@@ -68,6 +76,8 @@ struct DcdmNetOptions {
   DEEPSOLVE_ARG(Activation, activation) = Activation::relu;
   /// Padding of sizes that 2^pooling_levels does not divide.
   DEEPSOLVE_ARG(Padding, padding) = Padding::zero;
+  /// Also feed the cell types (fluid and air indicators, see cell_type_images) as input channels.
+  DEEPSOLVE_ARG(bool, cell_type_inputs) = false;
 
  public:
   /// The reference N64 model (4 + 6 + 4 convs) in `dim` dimensions.
@@ -91,8 +101,11 @@ class DcdmNetImpl : public torch::nn::Cloneable<DcdmNetImpl> {
 
   /// x: (batch, 1, [nz,] ny, nx) in the parameters' dtype and on their device. `mask` (optional,
   /// broadcastable to the output, 1 on fluid and 0 on solid/air cells) multiplies the output, so
-  /// masked entries are exactly zero. Throws std::invalid_argument for a wrong shape or dtype.
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask = {});
+  /// masked entries are exactly zero. `cells` (required with cell_type_inputs, ignored otherwise):
+  /// cell_type_images of the grid, (1 or batch, 2, [nz,] ny, nx). Throws std::invalid_argument for
+  /// a wrong shape or dtype.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask = {},
+                        const torch::Tensor& cells = {});
 
   void pretty_print(std::ostream& stream) const override;
 
@@ -117,5 +130,9 @@ class DcdmNetImpl : public torch::nn::Cloneable<DcdmNetImpl> {
 };
 
 TORCH_MODULE(DcdmNet);
+
+/// The cell-type input channels of `grid`: (1, 2, [nz,] ny, nx) float32 on the CPU, channel 0 is 1
+/// on fluid cells, channel 1 is 1 on air (Dirichlet) cells; solid cells are 0 in both.
+torch::Tensor cell_type_images(const Grid& grid);
 
 }  // namespace deepsolve::solvers::dcdm
