@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "deepsolve/learned/optim/registry.hpp"
 #include "deepsolve/solvers/geometry.hpp"
 
 namespace train_dcdm {
@@ -55,6 +56,18 @@ Examples:
   mpiexec -n 2 train_dcdm --size 32 --samples 400 --epochs 5 --threads 1 --out small.pt)";
 
 }  // namespace
+
+std::vector<std::string> trainable_optimizers() {
+  std::vector<std::string> out;
+  for (const auto& name : deepsolve::learned::optimizer_names())
+    if (!deepsolve::learned::optimizer_needs_closure(name)) out.push_back(name);
+  return out;
+}
+
+bool optimizer_has_momentum(const std::string& name) {
+  return deepsolve::learned::is_optimizer_name(name) &&
+         deepsolve::learned::optimizer_defaults(name).count("momentum") > 0;
+}
 
 std::string quote_command(const std::vector<std::string>& args) {
   std::string out;
@@ -145,6 +158,10 @@ Options parse_options(const std::vector<std::string>& args) {
       ->type_name("NAME")
       ->capture_default_str()
       ->group(net);
+  app.add_flag("--cell-inputs", o.cell_inputs,
+               "Also feed the cell types (fluid, air) to the network as input channels (an "
+               "extension; the reference network sees the residual only)")
+      ->group(net);
 
   app.add_option("--epochs", o.epochs, "Total epochs (with --resume: up to this many)")
       ->capture_default_str()
@@ -153,7 +170,9 @@ Options parse_options(const std::vector<std::string>& args) {
       ->capture_default_str()
       ->group(train);
   app.add_option("--lr", o.lr, "Learning rate")->capture_default_str()->group(train);
-  app.add_option("--optimizer", o.optimizer, "adam|sgd")
+  app.add_option("--optimizer", o.optimizer,
+                 "One of: " + join(trainable_optimizers(), "|") +
+                     "\n(docs/learned.md, Optimizers)")
       ->type_name("NAME")
       ->capture_default_str()
       ->group(train);
@@ -244,10 +263,19 @@ Options parse_options(const std::vector<std::string>& args) {
   check(o.epochs >= 1, "--epochs must be at least 1, got " + std::to_string(o.epochs));
   check(o.batch >= 1, "--batch must be at least 1, got " + std::to_string(o.batch));
   check(o.lr > 0.0 && std::isfinite(o.lr), "--lr must be positive and finite, got " + number(o.lr));
-  check(o.optimizer == "adam" || o.optimizer == "sgd",
-        "--optimizer: unknown optimizer '" + o.optimizer + "' (valid: adam, sgd)");
-  check(momentum->count() == 0 || o.optimizer == "sgd",
-        "--momentum applies only to --optimizer sgd");
+  {
+    const auto valid = trainable_optimizers();
+    const bool known = deepsolve::learned::is_optimizer_name(o.optimizer);
+    check(!known || std::find(valid.begin(), valid.end(), o.optimizer) != valid.end(),
+          "--optimizer " + o.optimizer +
+              " needs a closure (two gradient evaluations per step), which the trainer does not "
+              "give (valid: " +
+              join(valid) + ")");
+    check(known,
+          "--optimizer: unknown optimizer '" + o.optimizer + "' (valid: " + join(valid) + ")");
+  }
+  check(momentum->count() == 0 || optimizer_has_momentum(o.optimizer),
+        "--momentum applies only to optimizers with momentum (sgd, sgd-clip)");
   check(o.momentum >= 0.0 && o.momentum < 1.0,
         "--momentum must be in [0, 1), got " + number(o.momentum));
   check(o.validation_fraction >= 0.0 && o.validation_fraction < 1.0,

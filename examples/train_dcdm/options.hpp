@@ -30,12 +30,13 @@ struct Options {
   int full_convs = -1, half_convs = -1, up_convs = -1;  ///< -1: the preset's
   int levels = 1;
   std::string activation = "relu";
+  bool cell_inputs = false;
   // Training.
   std::int64_t epochs = 10;
   std::int64_t batch = 10;
   double lr = 1e-4;
-  std::string optimizer = "adam";
-  double momentum = 0.9;  ///< sgd only
+  std::string optimizer = "adam";  ///< a deepsolve::learned registry name (no closure)
+  double momentum = 0.9;           ///< optimizers with momentum only (sgd, sgd-clip)
   double validation_fraction = 0.1;
   std::uint64_t seed = 0;
   std::string device = "auto";
@@ -54,6 +55,13 @@ struct Options {
 /// Parses the command line (args[0] is the program name). Throws std::invalid_argument with a
 /// one-line message for anything malformed or out of range.
 Options parse_options(const std::vector<std::string>& args);
+
+/// The optimizer names --optimizer accepts: the registry's (deepsolve/learned/optim/registry.hpp)
+/// that step without a closure, since the trainer calls step() without one.
+std::vector<std::string> trainable_optimizers();
+
+/// Whether the optimizer takes the --momentum setting.
+bool optimizer_has_momentum(const std::string& name);
 
 /// The command line as one shell-quoted string (for the model's metadata).
 std::string quote_command(const std::vector<std::string>& args);

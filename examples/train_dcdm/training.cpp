@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "deepsolve/learned/checkpoint.hpp"
+#include "deepsolve/learned/optim/optimizer_util.hpp"
+#include "deepsolve/learned/optim/registry.hpp"
 #include "deepsolve/learned/progress.hpp"
 #include "deepsolve/learned/trainer.hpp"
 #include "deepsolve/solvers/dcdm/loss.hpp"
@@ -80,7 +82,8 @@ dcdm::DcdmNetOptions network_options(const Options& o) {
       .half_convs(o.half_convs)
       .up_convs(o.up_convs)
       .pooling_levels(o.levels)
-      .activation(dcdm::activation_from_string(o.activation));
+      .activation(dcdm::activation_from_string(o.activation))
+      .cell_type_inputs(o.cell_inputs);
 }
 
 // What a resumed run must match, section by section.
@@ -102,6 +105,7 @@ json network_settings(const dcdm::DcdmNetOptions& n) {
           {"up_convs", n.up_convs()},
           {"pooling_levels", n.pooling_levels()},
           {"activation", dcdm::to_string(n.activation())},
+          {"cell_type_inputs", n.cell_type_inputs()},
           {"padding", dcdm::to_string(n.padding())}};
 }
 
@@ -124,7 +128,7 @@ json training_settings(const Options& o, std::int64_t train, std::int64_t valida
             {"train_samples", train},
             {"validation_samples", validation},
             {"seed", o.seed}};
-  if (o.optimizer == "sgd") j["momentum"] = o.momentum;
+  if (optimizer_has_momentum(o.optimizer)) j["momentum"] = o.momentum;
   return j;
 }
 
@@ -309,13 +313,13 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
   torch::manual_seed(o.seed);
   dcdm::DcdmNet net(net_options);
   net->to(device);
-  std::unique_ptr<torch::optim::Optimizer> optimizer;
-  if (o.optimizer == "adam")
-    optimizer =
-        std::make_unique<torch::optim::Adam>(net->parameters(), torch::optim::AdamOptions(o.lr));
-  else
-    optimizer = std::make_unique<torch::optim::SGD>(
-        net->parameters(), torch::optim::SGDOptions(o.lr).momentum(o.momentum));
+  // By name from the registry; every other setting keeps the optimizer's default (adam and sgd
+  // are LibTorch's own, with its defaults).
+  dl::OptimizerSettings optimizer_settings{{"lr", dl::format_number(o.lr)}};
+  if (optimizer_has_momentum(o.optimizer))
+    optimizer_settings["momentum"] = dl::format_number(o.momentum);
+  std::unique_ptr<torch::optim::Optimizer> optimizer =
+      dl::make_optimizer(o.optimizer, net->parameters(), optimizer_settings);
   print(o, dp,
         "network: " + net_options.describe() + ", " + std::to_string(net->num_parameters()) +
             " parameters, on " + device_name + ", " + std::to_string(torch::get_num_threads()) +
@@ -334,6 +338,7 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
   std::vector<std::int64_t> mask_shape = A.batch_shape(1);
   const torch::Tensor mask =
       torch::from_blob(fluid.data(), mask_shape, torch::kFloat32).clone().to(device);
+  const torch::Tensor cells = dcdm::cell_type_images(*grid).to(device);
   const torch::Tensor all = data.tensor().to(device);
   const torch::Tensor train_set = all.narrow(0, 0, training);
   const torch::Tensor validation_set = all.narrow(0, training, validation);
@@ -343,14 +348,14 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
   task.validation_size = validation;
   task.loss_sum = [&](const torch::Tensor& indices) {
     const torch::Tensor b = train_set.index_select(0, indices.to(device));
-    return dcdm::dcdm_loss_per_sample(b, net->forward(b, mask), A).sum();
+    return dcdm::dcdm_loss_per_sample(b, net->forward(b, mask, cells), A).sum();
   };
   task.validation_loss_sum = [&](std::int64_t begin, std::int64_t end) {
     double sum = 0.0;
     const std::int64_t chunk = std::max<std::int64_t>(o.batch, 64);
     for (std::int64_t first = begin; first < end; first += chunk) {
       const torch::Tensor b = validation_set.narrow(0, first, std::min(chunk, end - first));
-      sum += dcdm::dcdm_loss_per_sample(b, net->forward(b, mask), A).sum().item<double>();
+      sum += dcdm::dcdm_loss_per_sample(b, net->forward(b, mask, cells), A).sum().item<double>();
     }
     return sum;
   };
@@ -402,6 +407,8 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
       {"threads", std::to_string(torch::get_num_threads())},
       {"device", device_name},
   };
+  if (optimizer_has_momentum(o.optimizer))
+    info.metadata["momentum"] = format_double(o.momentum, "%.17g");
   if (!later.empty()) info.metadata["resume_commands"] = later;
   dl::collectively(dp, [&] {
     if (dp.is_root()) dcdm::save_dcdm_model(o.out, net, info);

@@ -1,0 +1,57 @@
+// Helpers of the loss tests: finite-difference gradient checks in float64 and error checks.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+namespace deepsolve::learned::testing {
+
+/// Compares autograd's gradient of the scalar f at x0 with central differences (step h), entry
+/// by entry, in float64; also asserts that the gradient is not identically zero.
+inline void expect_gradient_matches(const std::function<at::Tensor(const at::Tensor&)>& f,
+                                    const at::Tensor& x0, double tol = 1e-6, double h = 1e-6) {
+  const at::Tensor base = x0.detach().to(torch::kDouble).contiguous();
+  at::Tensor x = base.clone().requires_grad_(true);
+  const at::Tensor y = f(x);
+  ASSERT_EQ(y.numel(), 1) << "f must be a scalar";
+  const at::Tensor g = torch::autograd::grad({y}, {x})[0].reshape({-1});
+  ASSERT_TRUE(torch::isfinite(g).all().item<bool>()) << g;
+  EXPECT_GT(g.abs().max().item<double>(), 1e-10) << "the gradient is identically zero";
+  torch::NoGradGuard no_grad;
+  const at::Tensor flat = base.reshape({-1});
+  for (std::int64_t i = 0; i < flat.numel(); ++i) {
+    at::Tensor plus = flat.clone();
+    at::Tensor minus = flat.clone();
+    plus[i] += h;
+    minus[i] -= h;
+    const double fp = f(plus.view(base.sizes())).item<double>();
+    const double fm = f(minus.view(base.sizes())).item<double>();
+    const double fd = (fp - fm) / (2 * h);
+    const double ad = g[i].item<double>();
+    EXPECT_NEAR(ad, fd, tol * (1 + std::abs(fd))) << "entry " << i;
+  }
+}
+
+/// Expects f to throw std::invalid_argument whose message contains every one of `parts`.
+template <class F>
+void expect_invalid(F&& f, std::initializer_list<std::string> parts) {
+  try {
+    f();
+    ADD_FAILURE() << "no exception; expected one mentioning '" << *parts.begin() << "'";
+  } catch (const std::invalid_argument& e) {
+    for (const std::string& part : parts)
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
+          << "'" << e.what() << "' lacks '" << part << "'";
+  }
+}
+
+inline at::Tensor f64(std::initializer_list<double> v) {
+  return torch::tensor(std::vector<double>(v), torch::kDouble);
+}
+
+}  // namespace deepsolve::learned::testing
