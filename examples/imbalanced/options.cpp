@@ -1,0 +1,318 @@
+#include "options.hpp"
+
+#include <torch/torch.h>
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+#include "deepsolve/learned/loss_registry.hpp"
+#include "deepsolve/learned/optim/registry.hpp"
+
+namespace imbalanced {
+
+namespace {
+
+std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+void check(bool ok, const std::string& message) {
+  if (!ok) throw std::invalid_argument(message);
+}
+
+std::string number(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+// Every loss must work on both problems: it is tried on a tiny batch of each shape, so that a
+// loss that cannot take binary logits (z-loss) is refused before any training.
+void check_loss(const std::string& name, int classes) {
+  namespace dl = deepsolve::learned;
+  try {
+    const dl::ClassificationLoss loss = dl::make_classification_loss(name);
+    loss(torch::zeros({4}), torch::tensor({0, 1, 0, 1}, torch::kLong));
+    loss(torch::zeros({4, classes}), torch::arange(4, torch::kLong).remainder(classes));
+  } catch (const std::exception& e) {
+    throw std::invalid_argument("--losses " + name + ": " + e.what());
+  }
+}
+
+void check_optimizer(const std::string& option, const std::string& name) {
+  const auto valid = closure_free_optimizers();
+  if (std::find(valid.begin(), valid.end(), name) != valid.end()) return;
+  if (deepsolve::learned::is_optimizer_name(name))
+    throw std::invalid_argument(option + " " + name +
+                                " needs a closure (two gradient evaluations per step), which this "
+                                "example does not give (valid: " +
+                                join(valid) + ")");
+  throw std::invalid_argument(option + ": unknown optimizer '" + name + "' (valid: " + join(valid) +
+                              ")");
+}
+
+// "a,b, c" -> {a, b, c}; empty items are dropped.
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream in(text);
+  while (std::getline(in, item, ',')) {
+    const auto begin = item.find_first_not_of(' ');
+    if (begin == std::string::npos) continue;
+    out.push_back(item.substr(begin, item.find_last_not_of(' ') - begin + 1));
+  }
+  return out;
+}
+
+void check_positive(const char* option, std::int64_t value) {
+  check(value >= 1, std::string(option) + " must be at least 1, got " + std::to_string(value));
+}
+
+void check_rate(const char* option, double value) {
+  check(std::isfinite(value) && value > 0.0,
+        std::string(option) + " must be positive and finite, got " + number(value));
+}
+
+const char* const kFooter = R"(
+Part 1 (--part losses): two seeded synthetic problems, Gaussian blobs in --dim dimensions:
+  binary       negatives N(0, I), positives N(s u, I) (u a random unit vector, s = --separation),
+               a fraction --positive-rate of positives;
+  multi-class  --classes classes, class k ~ N(s u_k, I), priors proportional to
+               --imbalance^(k / (classes - 1)) (class 0 the commonest, the last the rarest).
+  The train and test sets are drawn independently, with class counts following the priors. An MLP
+  (--hidden units, two hidden ReLU layers; --hidden 0: linear) is trained with each of --losses
+  (deepsolve::learned's loss registry, from the same initial weights) and evaluated on the test
+  set: F1 (binary: of the positive class; multi-class: macro), balanced accuracy (mean recall per
+  class) and ROC AUC (multi-class: macro one-vs-rest on the softmax probabilities). Predictions are
+  logit > 0 (binary) and argmax (multi-class), whatever the loss.
+
+Part 2 (--part optimizers): cross-entropy on the multi-class problem, the same MLP and initial
+  weights trained with each of --optimizers; prints the train and test loss after every epoch
+  (epoch 0: before training). --csv and --png write the curves. adagrad and adagrad-norm keep
+  --batch (the batch sizes their variance tests recommend are not followed here).
+
+Losses in the curves and tables: the mean over consecutive batches of --batch samples of the set
+  (for AnyLoss and Mann-Whitney, which are batch-level, the quantity training sees).
+
+Everything is a function of --seed (and --threads); the default run takes about 15 s on one core.
+
+Exit status: 0 done; 2 invalid input or another error (one line on stderr, "imbalanced: error:").
+
+Examples:
+  imbalanced
+  imbalanced --seed 3 --positive-rate 0.02 --losses ce,anyloss-f1,anyloss-mcc --part losses
+  imbalanced --part optimizers --optimizers sgd,sgd-clip,adam,adam-clip --csv curves.csv --png curves.png)";
+
+}  // namespace
+
+std::vector<std::string> closure_free_optimizers() {
+  std::vector<std::string> out;
+  for (const auto& name : deepsolve::learned::optimizer_names())
+    if (!deepsolve::learned::optimizer_needs_closure(name)) out.push_back(name);
+  return out;
+}
+
+std::string quote_command(const std::vector<std::string>& args) {
+  std::string out;
+  for (const auto& a : args) {
+    if (!out.empty()) out += ' ';
+    const bool plain = !a.empty() && a.find_first_not_of(
+                                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                         "0123456789-_./=:,+@%") == std::string::npos;
+    if (plain) {
+      out += a;
+      continue;
+    }
+    out += '\'';
+    for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    out += '\'';
+  }
+  return out;
+}
+
+Options parse_options(const std::vector<std::string>& args) {
+  Options o;
+  CLI::App app{
+      "imbalanced: classification losses (cross-entropy, AnyLoss, GCE, Mann-Whitney) on seeded\n"
+      "imbalanced binary and multi-class problems, and SGD vs clipped SGD vs Adam loss curves.",
+      "imbalanced"};
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  app.get_formatter()->column_width(30);
+  app.footer(kFooter);
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+
+  const std::string run = "Run", data = "Problems", model = "Model", part1 = "Part 1: losses",
+                    part2 = "Part 2: optimizers", output = "Output";
+  app.add_option("--seed", o.seed, "Seeds the data, the initial weights and the shuffling")
+      ->capture_default_str()
+      ->group(run);
+  app.add_option("--part", o.part, "all|losses|optimizers")
+      ->type_name("PART")
+      ->capture_default_str()
+      ->group(run);
+  app.add_option("--threads", o.threads, "LibTorch CPU threads (results depend on it)")
+      ->capture_default_str()
+      ->group(run);
+
+  app.add_option("--dim", o.dim, "Input dimensions")->capture_default_str()->group(data);
+  app.add_option("--train", o.train, "Training samples per problem")
+      ->type_name("N")
+      ->capture_default_str()
+      ->group(data);
+  app.add_option("--test", o.test, "Test samples per problem")
+      ->type_name("N")
+      ->capture_default_str()
+      ->group(data);
+  app.add_option("--positive-rate", o.positive_rate, "Binary: fraction of positives, in (0, 1)")
+      ->type_name("P")
+      ->capture_default_str()
+      ->group(data);
+  app.add_option("--classes", o.classes, "Multi-class: number of classes (>= 2)")
+      ->capture_default_str()
+      ->group(data);
+  app.add_option("--imbalance", o.imbalance,
+                 "Multi-class: prior of the rarest class over that of\nthe commonest, in (0, 1)")
+      ->type_name("R")
+      ->capture_default_str()
+      ->group(data);
+  app.add_option("--separation", o.separation, "Distance of the class means from the origin")
+      ->type_name("S")
+      ->capture_default_str()
+      ->group(data);
+
+  app.add_option("--hidden", o.hidden, "Units per hidden layer (two layers); 0: linear model")
+      ->capture_default_str()
+      ->group(model);
+
+  std::string losses = join(o.losses, ","), optimizers = join(o.optimizers, ",");
+  app.add_option("--losses", losses,
+                 "Comma-separated loss registry names (docs/learned.md,\n\"Choosing a loss by "
+                 "name\")")
+      ->type_name("LIST")
+      ->capture_default_str()
+      ->group(part1);
+  app.add_option("--optimizer", o.optimizer, "Optimizer of part 1 (registry name)")
+      ->type_name("NAME")
+      ->capture_default_str()
+      ->group(part1);
+  app.add_option("--lr", o.lr, "Learning rate of part 1")->capture_default_str()->group(part1);
+  app.add_option("--epochs", o.epochs, "Epochs of part 1")->capture_default_str()->group(part1);
+  app.add_option("--batch", o.batch, "Samples per step (both parts)")
+      ->capture_default_str()
+      ->group(part1);
+
+  app.add_option("--optimizers", optimizers,
+                 "Comma-separated: " + join(closure_free_optimizers(), "|"))
+      ->type_name("LIST")
+      ->capture_default_str()
+      ->group(part2);
+  app.add_option("--curve-epochs", o.curve_epochs, "Epochs of part 2")
+      ->type_name("N")
+      ->capture_default_str()
+      ->group(part2);
+  app.add_option("--sgd-lr", o.sgd_lr, "Learning rate of sgd, sgd-clip, adagrad*")
+      ->type_name("LR")
+      ->capture_default_str()
+      ->group(part2);
+  app.add_option("--adam-lr", o.adam_lr, "Learning rate of adam, adamw, adam-clip")
+      ->type_name("LR")
+      ->capture_default_str()
+      ->group(part2);
+  app.add_option("--momentum", o.momentum,
+                 "beta of every optimizer with momentum, in [0, 1); sgd\ngets dampening = beta, "
+                 "so that sgd and sgd-clip both\naverage m <- beta m + (1 - beta) g")
+      ->type_name("BETA")
+      ->capture_default_str()
+      ->group(part2);
+  app.add_option("--clip", o.clip, "Fraction of coordinates clipped (sgd-clip, adam-clip)")
+      ->type_name("C")
+      ->capture_default_str()
+      ->group(part2);
+
+  app.add_option("--json", o.json, "Write every number to FILE (JSON)")
+      ->type_name("FILE")
+      ->group(output);
+  app.add_option("--csv", o.csv, "Write the loss curves of part 2 to FILE (CSV)")
+      ->type_name("FILE")
+      ->group(output);
+  app.add_option("--png", o.png, "Plot the loss curves of part 2 to FILE (PNG)")
+      ->type_name("FILE")
+      ->group(output);
+  app.add_option("--png-width", o.png_width, "Width of the plot in pixels")
+      ->type_name("PX")
+      ->capture_default_str()
+      ->group(output);
+  app.add_option("--png-height", o.png_height, "Height of the plot in pixels")
+      ->type_name("PX")
+      ->capture_default_str()
+      ->group(output);
+
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::CallForHelp&) {
+    o.help = app.help();
+    return o;
+  } catch (const CLI::ParseError& e) {
+    throw std::invalid_argument(std::string(e.what()) + " (see --help)");
+  }
+
+  check(o.part == "all" || o.part == "losses" || o.part == "optimizers",
+        "--part: unknown part '" + o.part + "' (valid: all, losses, optimizers)");
+  check(o.threads >= 1, "--threads must be at least 1, got " + std::to_string(o.threads));
+
+  check_positive("--dim", o.dim);
+  check_positive("--train", o.train);
+  check_positive("--test", o.test);
+  check(o.positive_rate > 0.0 && o.positive_rate < 1.0,
+        "--positive-rate must be in (0, 1), got " + number(o.positive_rate));
+  check(o.classes >= 2, "--classes must be at least 2, got " + std::to_string(o.classes));
+  check(o.imbalance > 0.0 && o.imbalance < 1.0,
+        "--imbalance must be in (0, 1), got " + number(o.imbalance));
+  check(std::isfinite(o.separation) && o.separation >= 0.0,
+        "--separation must be >= 0 and finite, got " + number(o.separation));
+  check(o.hidden >= 0, "--hidden must be >= 0, got " + std::to_string(o.hidden));
+
+  o.losses = split_list(losses);
+  o.optimizers = split_list(optimizers);
+  check(!o.losses.empty(), "--losses is empty");
+  for (const auto& name : o.losses) check_loss(name, o.classes);
+  check_optimizer("--optimizer", o.optimizer);
+  check_rate("--lr", o.lr);
+  check_positive("--epochs", o.epochs);
+  check_positive("--batch", o.batch);
+
+  check(!o.optimizers.empty(), "--optimizers is empty");
+  for (const auto& name : o.optimizers) check_optimizer("--optimizers", name);
+  for (std::size_t i = 0; i < o.optimizers.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      check(o.optimizers[i] != o.optimizers[j], "--optimizers names " + o.optimizers[i] + " twice");
+  check_positive("--curve-epochs", o.curve_epochs);
+  check_rate("--sgd-lr", o.sgd_lr);
+  check_rate("--adam-lr", o.adam_lr);
+  check(o.momentum >= 0.0 && o.momentum < 1.0,
+        "--momentum must be in [0, 1), got " + number(o.momentum));
+  check(o.clip >= 0.0 && o.clip <= 1.0, "--clip must be in [0, 1], got " + number(o.clip));
+
+  check(o.png_width >= 200 && o.png_width <= 10000,
+        "--png-width must be in [200, 10000], got " + std::to_string(o.png_width));
+  check(o.png_height >= 150 && o.png_height <= 10000,
+        "--png-height must be in [150, 10000], got " + std::to_string(o.png_height));
+  check((o.csv.empty() && o.png.empty()) || o.run_optimizers(),
+        "--csv and --png write the curves of part 2, which --part " + o.part + " does not run");
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"--json", o.json}, {"--csv", o.csv}, {"--png", o.png}};
+  for (std::size_t i = 0; i < files.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      check(files[i].second.empty() || files[i].second != files[j].second,
+            files[j].first + " and " + files[i].first + " name the same file");
+  return o;
+}
+
+}  // namespace imbalanced

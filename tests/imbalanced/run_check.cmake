@@ -1,0 +1,47 @@
+# Runs a command and checks how it ended (imbalanced's ctests):
+#   cmake [-DEXIT_CODE=<c>] [-DREGEX=<regex>] -P run_check.cmake -- <command> <args>...
+# Passes when the command exits normally with EXIT_CODE (default 0) and its output (stdout and
+# stderr together) matches REGEX (when given); for exit code 2, "imbalanced: error:" must appear
+# exactly once, on one line.
+if(NOT DEFINED EXIT_CODE)
+  set(EXIT_CODE 0)
+endif()
+
+set(command)
+set(after_dashes FALSE)
+math(EXPR last "${CMAKE_ARGC} - 1")
+foreach(i RANGE ${last})
+  if(after_dashes)
+    list(APPEND command "${CMAKE_ARGV${i}}")
+  elseif(CMAKE_ARGV${i} STREQUAL "--")
+    set(after_dashes TRUE)
+  endif()
+endforeach()
+if(NOT command)
+  message(FATAL_ERROR "run_check.cmake: no command after --")
+endif()
+
+execute_process(COMMAND ${command} RESULT_VARIABLE result OUTPUT_VARIABLE output
+                ERROR_VARIABLE output TIMEOUT 120)
+string(REPLACE ";" " " shown "${command}")
+set(problems)
+if(NOT result MATCHES "^[0-9]+$")
+  list(APPEND problems "did not exit normally: '${result}'")
+elseif(NOT result EQUAL EXIT_CODE)
+  list(APPEND problems "exit code ${result}, expected ${EXIT_CODE}")
+endif()
+if(DEFINED REGEX AND NOT output MATCHES "${REGEX}")
+  list(APPEND problems "output does not match '${REGEX}'")
+endif()
+if(EXIT_CODE EQUAL 2)
+  string(REGEX MATCHALL "imbalanced: error:" reports "${output}")
+  list(LENGTH reports count)
+  if(NOT count EQUAL 1)
+    list(APPEND problems "'imbalanced: error:' printed ${count} times, expected once")
+  endif()
+endif()
+if(problems)
+  string(REPLACE ";" "\n  " problems "${problems}")
+  message(FATAL_ERROR "${shown}\n  ${problems}\n--- output ---\n${output}")
+endif()
+message(STATUS "exit code ${result}\n${output}")
