@@ -193,6 +193,11 @@ Options parse_options(const std::vector<std::string>& args) {
       ->capture_default_str();
   app.add_option("--max-it", o.max_iterations, "Iteration limit of every solver")
       ->capture_default_str();
+  auto* dcdm_max_it =
+      app.add_option("--dcdm-max-it", o.dcdm_max_iterations,
+                     "Iteration limit of the dcdm rows instead of --max-it (a network\n"
+                     "iteration costs far more than a classical one)")
+          ->type_name("N");
   auto* dcdm_model =
       app.add_option("--dcdm-model", o.dcdm_model,
                      "Network of --solvers dcdm: a deepsolve model file or\nTorchScript "
@@ -316,6 +321,10 @@ Options parse_options(const std::vector<std::string>& args) {
         "--dcdm-device applies only to dcdm, and " + none_runs);
   check(runs(is_dcdm_solver) || dcdm_window->count() == 0,
         "--dcdm-window applies only to the dcdm solvers, and " + none_runs);
+  check(runs(is_dcdm_solver) || dcdm_max_it->count() == 0,
+        "--dcdm-max-it applies only to the dcdm solvers, and " + none_runs);
+  check(dcdm_max_it->count() == 0 || o.dcdm_max_iterations >= 0,
+        "--dcdm-max-it must be >= 0, got " + std::to_string(o.dcdm_max_iterations));
   if (!network) o.dcdm_model.clear();
   check(o.rtol >= 0.0 && o.rtol < 1.0, "--rtol must be in [0, 1), got " + number(o.rtol));
   check(o.atol >= 0.0 && std::isfinite(o.atol),

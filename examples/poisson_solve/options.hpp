@@ -38,6 +38,7 @@ struct Options {
   double rtol = 1e-6;
   double atol = 1e-50;
   int max_iterations = 10000;
+  int dcdm_max_iterations = -1;  ///< --dcdm-max-it: limit of the dcdm rows; -1: --max-it
   std::string json_file;
   std::string write_cells;
   std::string write_rhs;

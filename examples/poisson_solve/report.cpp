@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "deepsolve/solvers/config.hpp"
+#include "deepsolve/solvers/dcdm/model_file.hpp"
 
 namespace poisson_solve {
 
@@ -75,9 +76,13 @@ std::string header_text(const Report& r) {
   if (g.dim() == 3) s << "x" << r.processes[2];
   s << ")\n";
   s << "  tolerances  rtol " << o.rtol << ", atol " << o.atol << ", at most " << o.max_iterations
-    << " iterations\n";
+    << " iterations";
+  if (o.dcdm_max_iterations >= 0) s << " (dcdm rows: " << o.dcdm_max_iterations << ")";
+  s << "\n";
   s << "  setup       " << format("%.3f", r.setup_s)
     << " s (DMDA, AIJ assembly, matrix-free operator; not in the rows)\n";
+  s << "  operator    " << format("%.2e", r.apply_s)
+    << " s per matrix-free apply (the unit of the DCDM cost split)\n";
   if (r.dcdm && r.dcdm->direction)
     s << "  dcdm        " << r.dcdm->direction->describe() << ", window " << r.dcdm_window
       << (o.dcdm_model_given ? "" : " (the shipped model)") << "\n";
@@ -159,6 +164,14 @@ std::string json_text(const Report& r) {
                    {"model_given", o.dcdm_model_given},
                    {"description", r.dcdm->direction->describe()},
                    {"device", r.dcdm->direction->device()}});
+    if (r.dcdm && r.dcdm->direction) {
+      const auto& info = r.dcdm->direction->network().info();
+      const auto command = info.metadata.find("training_command");
+      dcdm["trained_on"] = {
+          {"size", info.grid.size},
+          {"boundaries", info.grid.boundaries},
+          {"command", command == info.metadata.end() ? std::string() : command->second}};
+    }
     break;
   }
   json rows = json::array();
@@ -190,8 +203,14 @@ std::string json_text(const Report& r) {
       {"ranks", r.ranks},
       {"dmda_processes", std::vector<int>(r.processes.begin(), r.processes.begin() + g.dim())},
       {"problem", problem},
-      {"tolerances", {{"rtol", o.rtol}, {"atol", o.atol}, {"max_iterations", o.max_iterations}}},
+      {"tolerances",
+       {{"rtol", o.rtol},
+        {"atol", o.atol},
+        {"max_iterations", o.max_iterations},
+        {"dcdm_max_iterations",
+         o.dcdm_max_iterations >= 0 ? o.dcdm_max_iterations : o.max_iterations}}},
       {"problem_setup_s", r.setup_s},
+      {"matrix_free_apply_s", r.apply_s},
       {"dcdm", dcdm},
       {"notes", r.notes},
       {"results", rows},

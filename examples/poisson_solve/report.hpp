@@ -21,6 +21,7 @@ struct Report {
   int ranks = 1;
   std::array<int, 3> processes{1, 1, 1};  ///< the DMDA's process grid
   double setup_s = 0.0;                   ///< DMDA, assembly, matrix-free operator, null space
+  double apply_s = 0.0;  ///< one matrix-free operator apply (median of a few), max over ranks
   double rhs_norm = 0.0;
   int floating_regions = 0;
   double null_space_fraction = 0.0;  ///< ||P b|| / ||b|| before projection

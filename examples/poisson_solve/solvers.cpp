@@ -162,7 +162,7 @@ Row run_dcdm(const std::string& name, const DmdaPoisson& problem, const petsc::V
   DEEPSOLVE_PETSC_CALL(KSPSetDM(ksp, problem.dm()));
   DEEPSOLVE_PETSC_CALL(KSPSetDMActive(ksp, PETSC_FALSE));  // the operators are ours, not the DM's
   DEEPSOLVE_PETSC_CALL(KSPSetNormType(ksp, KSP_NORM_UNPRECONDITIONED));
-  DEEPSOLVE_PETSC_CALL(KSPSetTolerances(ksp, s.rtol, s.atol, PETSC_DEFAULT, s.max_iterations));
+  DEEPSOLVE_PETSC_CALL(KSPSetTolerances(ksp, s.rtol, s.atol, PETSC_DEFAULT, s.dcdm_max_iterations));
   DEEPSOLVE_PETSC_CALL(KSPDCDMSetWindow(ksp, s.dcdm_window));
   PC pc;
   DEEPSOLVE_PETSC_CALL(KSPGetPC(ksp, &pc));

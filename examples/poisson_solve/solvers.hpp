@@ -54,6 +54,7 @@ struct SolveSettings {
   bool monitor = false;           ///< -ksp_monitor given: print the residuals of cg-mf/cg-aij too
   bool converged_reason = false;  ///< -ksp_converged_reason given: likewise
   int dcdm_window = 2;
+  int dcdm_max_iterations = 10000;            ///< the limit of the dcdm rows
   const DcdmNetwork* dcdm_network = nullptr;  ///< needed by dcdm
 };
 

@@ -1,5 +1,6 @@
 #include "deepsolve/solvers/dcdm/network.hpp"
 
+#include <cmath>
 #include <sstream>
 #include <stdexcept>
 
@@ -197,7 +198,11 @@ torch::Tensor DcdmNetImpl::forward(const torch::Tensor& x, const torch::Tensor& 
     }
     std::vector<std::int64_t> expanded = cells.sizes().vec();
     expanded[0] = x.size(0);
-    input = torch::cat({x, cells.to(x.options()).expand(expanded)}, 1);
+    // A unit-norm residual has entries of order 1/sqrt(cells), the indicators are 0 or 1: scale
+    // the residual to entries of order one so that neither channel drowns the other.
+    const double cells_per_sample = static_cast<double>(x[0].numel());
+    input =
+        torch::cat({x * std::sqrt(cells_per_sample), cells.to(x.options()).expand(expanded)}, 1);
   }
 
   // Pad the high end of each spatial axis to a multiple of 2^levels; crop back afterwards.

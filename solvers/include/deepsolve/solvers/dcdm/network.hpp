@@ -30,7 +30,9 @@
 // makes the domain boundary visible to the first conv, and obstacles become visible too; with
 // the residual alone, a translation-equivariant network can only guess where the boundary is (its
 // biases see the padding), and its directions are poorest next to it. Lan et al. (ICML 2024) feed
-// cell-type images to their network for the same reason. The first conv then has 3 inputs.
+// cell-type images to their network for the same reason. The first conv then has 3 inputs, and
+// the residual channel is multiplied by sqrt(cells per sample), so that a unit-norm residual has
+// entries of order one like the indicators.
 //
 // Parameters (3D, C = 16): first 448, each 3x3x3 conv 6,928, last 17: the reference N64 model
 // (4 + 6 + 4 convs) has 97,457, the N128 model (6 + 10 + 6) 152,881.
