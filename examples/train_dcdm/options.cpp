@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "deepsolve/learned/lr_schedule.hpp"
 #include "deepsolve/learned/optim/registry.hpp"
 #include "deepsolve/solvers/geometry.hpp"
 
@@ -39,9 +40,16 @@ What it does: builds the grid, loads the dataset (or generates it once with Lanc
   atomically after every epoch, so a run that is killed loses at most the epoch in progress.
 
 Resuming: run the same command with --resume (and --epochs at least the checkpoint's). Every
-  setting that changes the result (grid, dataset, network, batch, learning rate, optimizer,
-  validation fraction, seed) must match the checkpoint's; on one rank the final model is then bit
-  for bit that of an uninterrupted run.
+  setting that changes the result (grid, dataset, network, batch, learning rate and its schedule,
+  optimizer, validation fraction, patience and min delta, seed) must match the checkpoint's; on one
+  rank the final model is then bit for bit that of an uninterrupted run. A cosine schedule runs
+  over --epochs, so resume with the same --epochs to get the same rates.
+
+Learning-rate schedules (--lr-schedule, one rate per epoch; docs/learned.md): constant,
+  step:every=K[,gamma=G], exponential:gamma=G, cosine[:min=M]; any of them with warmup=W (a linear
+  ramp over the first W epochs), e.g. cosine:min=1e-6,warmup=2. Early stopping (--patience N):
+  stop once the validation loss has not fallen more than --min-delta below its last improvement
+  for N epochs in a row.
 
 MPI: under mpiexec -n N the ranks split each batch and average their gradients, which gives the
   same training as one rank up to round-off. Every rank reads the dataset and checkpoint files.
@@ -171,14 +179,29 @@ Options parse_options(const std::vector<std::string>& args) {
       ->group(train);
   app.add_option("--lr", o.lr, "Learning rate")->capture_default_str()->group(train);
   app.add_option("--optimizer", o.optimizer,
-                 "One of: " + join(trainable_optimizers(), "|") +
-                     "\n(docs/learned.md, Optimizers)")
+                 "One of: " + join(trainable_optimizers(), "|") + "\n(docs/learned.md, Optimizers)")
       ->type_name("NAME")
       ->capture_default_str()
       ->group(train);
   auto* momentum = app.add_option("--momentum", o.momentum, "Momentum of sgd")
                        ->capture_default_str()
                        ->group(train);
+  app.add_option("--lr-schedule", o.lr_schedule,
+                 "Learning rate per epoch: constant, step:every=K[,gamma=G],\nexponential:gamma=G, "
+                 "cosine[:min=M]; ,warmup=W adds\na linear warm-up (see below)")
+      ->type_name("TEXT")
+      ->capture_default_str()
+      ->group(train);
+  app.add_option("--patience", o.patience,
+                 "Stop after N epochs without the validation loss improving\n(0: never)")
+      ->type_name("N")
+      ->capture_default_str()
+      ->group(train);
+  app.add_option("--min-delta", o.min_delta,
+                 "How far below its last improvement the validation loss\nmust fall to improve")
+      ->type_name("F")
+      ->capture_default_str()
+      ->group(train);
   app.add_option("--validation-fraction", o.validation_fraction,
                  "Fraction of the samples held out for validation")
       ->type_name("F")
@@ -278,6 +301,15 @@ Options parse_options(const std::vector<std::string>& args) {
         "--momentum applies only to optimizers with momentum (sgd, sgd-clip)");
   check(o.momentum >= 0.0 && o.momentum < 1.0,
         "--momentum must be in [0, 1), got " + number(o.momentum));
+  try {
+    o.lr_schedule =
+        deepsolve::learned::to_string(deepsolve::learned::parse_lr_schedule(o.lr_schedule));
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--lr-schedule: ") + e.what());
+  }
+  check(o.patience >= 0, "--patience must be >= 0, got " + std::to_string(o.patience));
+  check(o.min_delta >= 0.0 && std::isfinite(o.min_delta),
+        "--min-delta must be >= 0 and finite, got " + number(o.min_delta));
   check(o.validation_fraction >= 0.0 && o.validation_fraction < 1.0,
         "--validation-fraction must be in [0, 1), got " + number(o.validation_fraction));
   check(o.threads >= 0, "--threads must be >= 0, got " + std::to_string(o.threads));

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "deepsolve/learned/checkpoint.hpp"
+#include "deepsolve/learned/lr_schedule.hpp"
 #include "deepsolve/learned/optim/optimizer_util.hpp"
 #include "deepsolve/learned/optim/registry.hpp"
 #include "deepsolve/learned/progress.hpp"
@@ -125,6 +126,9 @@ json training_settings(const Options& o, std::int64_t train, std::int64_t valida
             {"lr", o.lr},
             {"optimizer", o.optimizer},
             {"validation_fraction", o.validation_fraction},
+            {"lr_schedule", o.lr_schedule},
+            {"patience", o.patience},
+            {"min_delta", o.min_delta},
             {"train_samples", train},
             {"validation_samples", validation},
             {"seed", o.seed}};
@@ -137,6 +141,15 @@ const char* section_name(const std::string& section) {
   if (section == "network") return "network";
   if (section == "dataset") return "dataset";
   return "training setup";
+}
+
+// The value of a setting that checkpoints written before it existed lack: its default then.
+json stored_setting(const json& section, const std::string& name, const std::string& key) {
+  if (section.contains(key)) return section[key];
+  if (name == "training" && key == "lr_schedule") return "constant";
+  if (name == "training" && key == "patience") return 0;
+  if (name == "training" && key == "min_delta") return 0.0;
+  return json();
 }
 
 // Throws unless every setting of `now` has the same value in the checkpoint's metadata.
@@ -154,7 +167,7 @@ void check_same_settings(const std::string& path, const std::string& metadata, c
       throw std::runtime_error(path + ": not a train_dcdm checkpoint (no '" + section +
                                "' settings)");
     for (const auto& [key, value] : values.items()) {
-      const json& there = stored[section].contains(key) ? stored[section][key] : json();
+      const json there = stored_setting(stored[section], section, key);
       if (there != value)
         throw std::runtime_error(path + ": the checkpoint is for a different " +
                                  section_name(section) + ": " + key + " is " + there.dump() +
@@ -294,6 +307,10 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
     if (training < 1)
       throw std::invalid_argument("--validation-fraction " + format_double(o.validation_fraction) +
                                   " leaves no training samples of the " + std::to_string(count));
+    if (o.patience > 0 && validation < 1)
+      throw std::invalid_argument("--patience needs validation samples; --validation-fraction " +
+                                  format_double(o.validation_fraction) + " leaves none of the " +
+                                  std::to_string(count));
     if (o.batch > training)
       throw std::invalid_argument("--batch " + std::to_string(o.batch) +
                                   " is larger than the training set (" + std::to_string(training) +
@@ -327,8 +344,11 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
             std::to_string(dp.size()) + " rank" + (dp.size() == 1 ? "" : "s"));
   print(o, dp,
         "training: " + std::to_string(o.epochs) + " epochs, batch " + std::to_string(o.batch) +
-            ", " + o.optimizer + " lr " + format_double(o.lr) + ", seed " + std::to_string(o.seed) +
-            "; checkpoint " + o.checkpoint + (o.resume ? " (resuming)" : ""));
+            ", " + o.optimizer + " lr " + format_double(o.lr) +
+            (o.lr_schedule == "constant" ? std::string() : " (" + o.lr_schedule + ")") +
+            (o.patience > 0 ? ", patience " + std::to_string(o.patience) : std::string()) +
+            ", seed " + std::to_string(o.seed) + "; checkpoint " + o.checkpoint +
+            (o.resume ? " (resuming)" : ""));
 
   // The loss: per-sample DCDM loss with the float32 operator, solid/air cells masked.
   const ds::TorchStencilOperator A(*grid, device, torch::kFloat32);
@@ -376,6 +396,9 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
       .resume(o.resume)
       .log(o.log)
       .metadata(meta.dump())
+      .lr_schedule(dl::parse_lr_schedule(o.lr_schedule))
+      .patience(o.patience)
+      .min_delta(o.min_delta)
       .print_progress(!o.quiet);
   dl::TrainResult result = dl::fit(*net, *optimizer, task, topts, dp);
 
@@ -403,6 +426,9 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
       {"batch", std::to_string(o.batch)},
       {"lr", format_double(o.lr, "%.17g")},
       {"optimizer", o.optimizer},
+      {"lr_schedule", o.lr_schedule},
+      {"patience", std::to_string(o.patience)},
+      {"min_delta", format_double(o.min_delta, "%.17g")},
       {"ranks", std::to_string(dp.size())},
       {"threads", std::to_string(torch::get_num_threads())},
       {"device", device_name},
@@ -410,6 +436,7 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
   if (optimizer_has_momentum(o.optimizer))
     info.metadata["momentum"] = format_double(o.momentum, "%.17g");
   if (!later.empty()) info.metadata["resume_commands"] = later;
+  if (result.stopped_early) info.metadata["stopped_early"] = std::to_string(result.stopped_epoch);
   dl::collectively(dp, [&] {
     if (dp.is_root()) dcdm::save_dcdm_model(o.out, net, info);
   });

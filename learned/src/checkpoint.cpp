@@ -171,6 +171,10 @@ OpenedCheckpoint open_checkpoint(const std::string& path, torch::Device device) 
     s.seed = to_unsigned(v.toInt());
     c.archive.read("rng_counter", v);
     s.rng_counter = to_unsigned(v.toInt());
+    // Optional: checkpoints written before early stopping lack them.
+    if (c.archive.try_read("epochs_without_improvement", v))
+      s.epochs_without_improvement = v.toInt();
+    if (c.archive.try_read("improvement_reference", v)) s.improvement_reference = v.toDouble();
     c.archive.read("metadata", v);
     s.metadata = v.toStringRef();
     c.archive.read("metrics_csv", v);
@@ -178,7 +182,7 @@ OpenedCheckpoint open_checkpoint(const std::string& path, torch::Device device) 
     c.archive.read("optimizer_kind", v);
     s.optimizer = v.toStringRef();
     c.archive.read("torch_rng_state", c.torch_rng_state, /*is_buffer=*/true);
-    if (s.epoch < 0 || s.step < 0)
+    if (s.epoch < 0 || s.step < 0 || s.epochs_without_improvement < 0)
       throw std::runtime_error(path + ": malformed checkpoint (negative epoch or step counter)");
   } catch (const c10::Error& e) {
     throw std::runtime_error(path + ": malformed checkpoint (" + short_message(e) + ")");
@@ -211,6 +215,8 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model,
     archive.write("wall_seconds", c10::IValue(state.wall_seconds));
     archive.write("rng_seed", c10::IValue(to_signed(state.seed)));
     archive.write("rng_counter", c10::IValue(to_signed(state.rng_counter)));
+    archive.write("epochs_without_improvement", c10::IValue(state.epochs_without_improvement));
+    archive.write("improvement_reference", c10::IValue(state.improvement_reference));
     archive.write("metadata", c10::IValue(state.metadata));
     archive.write("metrics_csv", c10::IValue(state.metrics_csv));
     archive.write("optimizer_kind", c10::IValue(optimizer_kind(optimizer)));

@@ -22,11 +22,13 @@ std::string format_progress(const EpochProgress& p) {
     std::snprintf(val, sizeof val, "-");
   else
     std::snprintf(val, sizeof val, "%.4e", p.validation_loss);
+  char lr[32] = "";
+  if (!std::isnan(p.lr)) std::snprintf(lr, sizeof lr, "  lr %.3e", p.lr);
   char buf[256];
   std::snprintf(buf, sizeof buf,
-                "epoch %*lld/%lld  train %.4e  val %s  %.1f samples/s  elapsed %s  ETA %s", width,
+                "epoch %*lld/%lld  train %.4e  val %s%s  %.1f samples/s  elapsed %s  ETA %s", width,
                 static_cast<long long>(p.epoch), static_cast<long long>(p.epochs), p.train_loss,
-                val, p.samples_per_second, format_duration(p.elapsed_seconds).c_str(),
+                val, lr, p.samples_per_second, format_duration(p.elapsed_seconds).c_str(),
                 format_duration(p.eta_seconds).c_str());
   return buf;
 }

@@ -18,6 +18,7 @@
 #include "deepsolve/learned/progress.hpp"
 #include "deepsolve/learned/shuffle.hpp"
 #include "deepsolve/learned/trainer.hpp"
+#include "temp_dir.hpp"
 #include "tiny_model.hpp"
 
 namespace dl = deepsolve::learned;
@@ -28,28 +29,7 @@ using learned_test::Tiny;
 
 namespace {
 
-// A fresh folder per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() / ("deepsolve_learned_" + std::to_string(::getpid()) + "_" +
-                                         info->test_suite_name() + "_" + info->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  /// Names of the files in the folder.
-  std::set<std::string> files() const {
-    std::set<std::string> out;
-    for (const auto& e : fs::directory_iterator(path_)) out.insert(e.path().filename().string());
-    return out;
-  }
-
- private:
-  fs::path path_;
-};
+using learned_test::TempDir;
 
 // EXPECT_THROW with a check of the message.
 template <class E, class F>
@@ -146,6 +126,10 @@ TEST(Progress, Line) {
   p.eta_seconds = std::nan("");
   EXPECT_EQ(dl::format_progress(p),
             "epoch  3/20  train 1.2346e-02  val -  812.4 samples/s  elapsed 0:01:23  ETA ?");
+  p.lr = 1e-4;
+  EXPECT_EQ(dl::format_progress(p),
+            "epoch  3/20  train 1.2346e-02  val -  lr 1.000e-04  812.4 samples/s  elapsed 0:01:23  "
+            "ETA ?");
 }
 
 TEST(Progress, EtaFromThisRunsEpochs) {

@@ -10,6 +10,8 @@
 //     are what matter; the state of LibTorch's default CPU generator is stored as well and put
 //     back by load_checkpoint, for trainers that draw with torch::randn and friends;
 //   * the epoch and optimizer-step counters, the best metric so far, the training wall time so far;
+//   * the early-stopping counter and the validation loss it compares against (trainer.hpp; a
+//     checkpoint written before they existed loads with 0 and NaN);
 //   * a free-form metadata string (JSON by convention: the settings a resumed run must match) and
 //     the per-epoch metrics table (MetricsLog CSV), so a resumed run's log continues seamlessly.
 //
@@ -47,7 +49,11 @@ struct CheckpointState {
   std::int64_t step = 0;   ///< optimizer steps taken
   /// Best value of the monitored metric so far (lower is better); NaN before the first.
   double best_metric = std::numeric_limits<double>::quiet_NaN();
-  double wall_seconds = 0.0;      ///< training wall time so far, all runs together
+  double wall_seconds = 0.0;  ///< training wall time so far, all runs together
+  /// Early stopping (trainer.hpp): epochs since the validation loss last improved by more than
+  /// min_delta, and the validation loss of that epoch (NaN before the first).
+  std::int64_t epochs_without_improvement = 0;
+  double improvement_reference = std::numeric_limits<double>::quiet_NaN();
   std::uint64_t seed = 0;         ///< the run's seed
   std::uint64_t rng_counter = 0;  ///< how far the counter-based streams have gone (e.g. the epoch)
   std::string metadata;           ///< free-form, JSON by convention

@@ -1,13 +1,16 @@
 // One progress line per epoch:
 //
-//   epoch  3/20  train 1.2346e-02  val 1.3012e-02  812.4 samples/s  elapsed 0:01:23  ETA 0:07:51
+//   epoch  3/20  train 1.2346e-02  val 1.3012e-02  lr 1.000e-04  812.4 samples/s
+//       elapsed 0:01:23  ETA 0:07:51                                     (all on one line)
 //
+// The learning rate ("lr", that of the epoch's training) is left out when unknown (NaN).
 // The ETA is the mean wall time per epoch of this run times the epochs left; a resumed run counts
 // only its own epochs (the clock restarts with the process). No validation set: "val -". Nothing
 // here prints: the caller decides where the line goes (rank 0's stdout in the trainers).
 #pragma once
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -23,6 +26,7 @@ struct EpochProgress {
   std::int64_t epochs = 0;  ///< total epochs of the training
   double train_loss = 0.0;
   double validation_loss = 0.0;  ///< NaN when there is no validation set
+  double lr = std::nan("");      ///< the epoch's learning rate; NaN when unknown (not shown)
   double samples_per_second = 0.0;
   double elapsed_seconds = 0.0;  ///< since this run started
   double eta_seconds = 0.0;      ///< NaN when unknown

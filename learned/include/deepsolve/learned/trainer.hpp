@@ -4,6 +4,9 @@
 // log without writing them again.
 //
 // For epoch e = first+1 .. epochs:
+//   0. with a learning-rate schedule (lr_schedule.hpp), every param group's learning rate is set
+//      to scheduled_lr(schedule, its base rate, e, epochs) (OptimizerOptions::set_lr); the base
+//      rates are the groups' rates when fit() is called, and are put back when it returns;
 //   1. the training samples are put in the order seeded_permutation(train_size, seed, e) (or kept
 //      in order without shuffling); every rank computes the same order;
 //   2. each batch of batch_size consecutive samples of that order (the last one may be smaller)
@@ -14,18 +17,25 @@
 //      TrainingDiverged before the step, so the parameters and the last checkpoint stay finite;
 //   3. the validation loss (mean over the validation samples, split between the ranks) is
 //      computed with the model in eval mode;
-//   4. rank 0 writes the checkpoint (every checkpoint_every epochs and after the last one) and
-//      the metrics log, and prints the progress line (progress.hpp).
+//   4. early stopping: the epoch improves when its validation loss is below the reference minus
+//      min_delta; the reference is the validation loss of the last epoch that improved (the
+//      first epoch always improves). With patience n > 0, training stops after n epochs in a row
+//      without improvement (TrainResult::stopped_early);
+//   5. rank 0 writes the checkpoint (every checkpoint_every epochs, after the last one and when
+//      stopping early) and the metrics log, and prints the progress line (progress.hpp).
 //
 // The metrics log has the columns epoch, step, train_loss (the mean of the batch losses over the
-// epoch, weighted by batch size), validation_loss (NaN without a validation set),
-// samples_per_second, epoch_seconds and wall_seconds (training time so far, all runs together).
+// epoch, weighted by batch size), validation_loss (NaN without a validation set), lr (the first
+// param group's learning rate in the epoch; NaN if its options lack get_lr), samples_per_second,
+// epoch_seconds and wall_seconds (training time so far, all runs together).
 //
 // Resume (options.resume): every rank loads the checkpoint (load_checkpoint) into the model and
 // the optimizer after task.check_resume has accepted its state (the trainer itself checks the
 // seed, the caller its own settings through the metadata). Training then continues at the
 // checkpoint's epoch + 1 with nothing lost: on one rank the result is bit for bit that of an
-// uninterrupted run. Without resume, rank 0's initial parameters are broadcast to every rank.
+// uninterrupted run (the learning rate is a function of the epoch; the early-stopping counter is
+// in the checkpoint, so a run that stopped early stays stopped). Without resume, rank 0's initial
+// parameters are broadcast to every rank.
 //
 // Errors that one rank meets (a checkpoint it cannot read or write, a refused checkpoint) are
 // agreed on (DataParallel::agree) and thrown on every rank as CollectiveError, so no rank waits
@@ -42,6 +52,7 @@
 
 #include "deepsolve/learned/checkpoint.hpp"
 #include "deepsolve/learned/distributed.hpp"
+#include "deepsolve/learned/lr_schedule.hpp"
 #include "deepsolve/learned/metrics_log.hpp"
 #include "deepsolve/learned/progress.hpp"
 
@@ -69,6 +80,13 @@ struct TrainerOptions {
   TORCH_ARG(std::string, metadata) = "";
   /// Print the progress line of every epoch on rank 0's stdout.
   TORCH_ARG(bool, print_progress) = true;
+  /// The learning rate per epoch (lr_schedule.hpp); the default leaves the optimizer's alone.
+  TORCH_ARG(LrSchedule, lr_schedule) = {};
+  /// Early stopping: stop after this many epochs without improvement; 0: never. Needs a
+  /// validation set.
+  TORCH_ARG(std::int64_t, patience) = 0;
+  /// How much the validation loss must fall below the reference to count as an improvement.
+  TORCH_ARG(double, min_delta) = 0.0;
 };
 
 /// What the trainer needs to know about the data and the loss.
@@ -91,18 +109,22 @@ struct EpochResult {
   std::int64_t step = 0;
   double train_loss = 0.0;
   double validation_loss = 0.0;  ///< NaN without a validation set
+  double lr = 0.0;               ///< the first param group's learning rate (NaN if unknown)
+  std::int64_t epochs_without_improvement = 0;
   EpochProgress progress;
 };
 
 struct TrainResult {
-  std::int64_t first_epoch = 0;  ///< epochs done before this run (the checkpoint's, or 0)
-  std::int64_t epochs = 0;       ///< epochs done in total
-  std::int64_t steps = 0;        ///< optimizer steps in total
-  double train_loss = 0.0;       ///< of the last epoch (NaN when this run trained none)
-  double validation_loss = 0.0;  ///< of the last epoch (NaN without validation or epochs)
-  double run_seconds = 0.0;      ///< this run's training time
-  CheckpointState state;         ///< the final counters (wall_seconds: all runs together)
-  MetricsLog log;                ///< every epoch so far
+  std::int64_t first_epoch = 0;    ///< epochs done before this run (the checkpoint's, or 0)
+  std::int64_t epochs = 0;         ///< epochs done in total
+  std::int64_t steps = 0;          ///< optimizer steps in total
+  double train_loss = 0.0;         ///< of the last epoch (NaN when this run trained none)
+  double validation_loss = 0.0;    ///< of the last epoch (NaN without validation or epochs)
+  double run_seconds = 0.0;        ///< this run's training time
+  bool stopped_early = false;      ///< early stopping ended the training before `epochs` ...
+  std::int64_t stopped_epoch = 0;  ///< ... after this epoch (0 when it did not)
+  CheckpointState state;           ///< the final counters (wall_seconds: all runs together)
+  MetricsLog log;                  ///< every epoch so far
 };
 
 /// A batch whose loss is not finite: the training stopped before applying it. Every rank sees
@@ -115,7 +137,9 @@ class TrainingDiverged : public CollectiveError {
 /// Trains `model` with `optimizer` as described above. Every rank of `parallel` calls it.
 /// `on_epoch` (optional) is called on every rank after each epoch. Throws std::invalid_argument
 /// for bad options (epochs < 0, batch_size < 1 or larger than train_size, resume without a
-/// checkpoint file), std::runtime_error for checkpoint and log problems, TrainingDiverged.
+/// checkpoint file, patience < 0 or without a validation set, min_delta < 0, a schedule with an
+/// optimizer whose options lack get_lr/set_lr), std::runtime_error for checkpoint and log
+/// problems, TrainingDiverged.
 TrainResult fit(torch::nn::Module& model, torch::optim::Optimizer& optimizer, const TrainTask& task,
                 const TrainerOptions& options, const DataParallel& parallel = DataParallel(),
                 const std::function<void(const EpochResult&)>& on_epoch = {});
