@@ -1,8 +1,13 @@
-# Runs a command and checks how it ended (imbalanced's ctests):
-#   cmake [-DEXIT_CODE=<c>] [-DREGEX=<regex>] -P run_check.cmake -- <command> <args>...
-# Passes when the command exits normally with EXIT_CODE (default 0) and its output (stdout and
-# stderr together) matches REGEX (when given); for exit code 2, "imbalanced: error:" must appear
-# exactly once, on one line.
+# Runs an example program and checks how it ended (the ctests of train_dcdm and imbalanced):
+#   cmake -DPROGRAM=<name> [-DEXIT_CODE=<c>] [-DREGEX=<regex>] -P run_program_check.cmake --
+#         <command> <args>...
+# Passes when the command exits normally with EXIT_CODE (default 0), its output (stdout and stderr
+# together) matches REGEX (when given), MPI was not aborted, and, for a failure with exit code 2 or
+# 3, "<PROGRAM>: error:" appears exactly once (on several ranks: every rank agreed, only rank 0
+# reported it).
+if(NOT DEFINED PROGRAM)
+  message(FATAL_ERROR "run_program_check.cmake: -DPROGRAM=<name> is required")
+endif()
 if(NOT DEFINED EXIT_CODE)
   set(EXIT_CODE 0)
 endif()
@@ -18,7 +23,7 @@ foreach(i RANGE ${last})
   endif()
 endforeach()
 if(NOT command)
-  message(FATAL_ERROR "run_check.cmake: no command after --")
+  message(FATAL_ERROR "run_program_check.cmake: no command after --")
 endif()
 
 execute_process(COMMAND ${command} RESULT_VARIABLE result OUTPUT_VARIABLE output
@@ -33,11 +38,14 @@ endif()
 if(DEFINED REGEX AND NOT output MATCHES "${REGEX}")
   list(APPEND problems "output does not match '${REGEX}'")
 endif()
-if(EXIT_CODE EQUAL 2)
-  string(REGEX MATCHALL "imbalanced: error:" reports "${output}")
+if(output MATCHES "MPI_ABORT was invoked")
+  list(APPEND problems "MPI was aborted")
+endif()
+if(EXIT_CODE EQUAL 2 OR EXIT_CODE EQUAL 3)
+  string(REGEX MATCHALL "${PROGRAM}: error:" reports "${output}")
   list(LENGTH reports count)
   if(NOT count EQUAL 1)
-    list(APPEND problems "'imbalanced: error:' printed ${count} times, expected once")
+    list(APPEND problems "'${PROGRAM}: error:' printed ${count} times, expected once")
   endif()
 endif()
 if(problems)
