@@ -45,15 +45,9 @@ void check_loss(const std::string& name, int classes) {
 }
 
 void check_optimizer(const std::string& option, const std::string& name) {
-  const auto valid = closure_free_optimizers();
-  if (std::find(valid.begin(), valid.end(), name) != valid.end()) return;
-  if (deepsolve::learned::is_optimizer_name(name))
-    throw std::invalid_argument(option + " " + name +
-                                " needs a closure (two gradient evaluations per step), which this "
-                                "example does not give (valid: " +
-                                join(valid) + ")");
-  throw std::invalid_argument(option + ": unknown optimizer '" + name + "' (valid: " + join(valid) +
-                              ")");
+  if (deepsolve::learned::is_optimizer_name(name)) return;
+  throw std::invalid_argument(option + ": unknown optimizer '" + name +
+                              "' (valid: " + join(deepsolve::learned::optimizer_names()) + ")");
 }
 
 // "a,b, c" -> {a, b, c}; empty items are dropped.
@@ -109,13 +103,6 @@ Examples:
   imbalanced --part optimizers --optimizers sgd,sgd-clip,adam,adam-clip --csv curves.csv --png curves.png)";
 
 }  // namespace
-
-std::vector<std::string> closure_free_optimizers() {
-  std::vector<std::string> out;
-  for (const auto& name : deepsolve::learned::optimizer_names())
-    if (!deepsolve::learned::optimizer_needs_closure(name)) out.push_back(name);
-  return out;
-}
 
 std::string quote_command(const std::vector<std::string>& args) {
   std::string out;
@@ -207,7 +194,7 @@ Options parse_options(const std::vector<std::string>& args) {
       ->group(part1);
 
   app.add_option("--optimizers", optimizers,
-                 "Comma-separated: " + join(closure_free_optimizers(), "|"))
+                 "Comma-separated: " + join(deepsolve::learned::optimizer_names(), "|"))
       ->type_name("LIST")
       ->capture_default_str()
       ->group(part2);

@@ -59,9 +59,6 @@ struct Options {
 /// one-line message for anything malformed or out of range.
 Options parse_options(const std::vector<std::string>& args);
 
-/// The registry's optimizers that step without a closure (what --optimizer(s) accept).
-std::vector<std::string> closure_free_optimizers();
-
 /// The command line as one shell-quoted string (for the JSON record).
 std::string quote_command(const std::vector<std::string>& args);
 

@@ -40,15 +40,22 @@ Curve train(Mlp& net, torch::optim::Optimizer& optimizer,
     const at::Tensor indices = torch::tensor(order, torch::kLong);
     for (std::int64_t begin = 0; begin < n; begin += spec.batch) {
       const at::Tensor batch = indices.narrow(0, begin, std::min(spec.batch, n - begin));
-      optimizer.zero_grad();
-      const at::Tensor value =
-          loss(net->forward(p.train.x.index_select(0, batch)), p.train.y.index_select(0, batch));
-      if (!std::isfinite(value.item<double>())) {
+      // Through a closure, so that SAM (two evaluations per step) and normalized GD work too.
+      struct NonFiniteBatch {};
+      const auto closure = [&]() -> at::Tensor {
+        optimizer.zero_grad();
+        const at::Tensor value =
+            loss(net->forward(p.train.x.index_select(0, batch)), p.train.y.index_select(0, batch));
+        if (!std::isfinite(value.item<double>())) throw NonFiniteBatch{};
+        value.backward();
+        return value;
+      };
+      try {
+        optimizer.step(closure);
+      } catch (const NonFiniteBatch&) {
         curve.diverged = true;
         break;
       }
-      value.backward();
-      optimizer.step();
       ++curve.steps;
     }
     if (curve.diverged) break;

@@ -42,7 +42,10 @@ struct TrainSpec {
 double evaluated_loss(Mlp& net, const deepsolve::learned::ClassificationLoss& loss,
                       const Dataset& data, std::int64_t batch);
 
-/// Trains `net` with `optimizer` on p.train and records the curves.
+/// Trains `net` with `optimizer` on p.train and records the curves. The batches are those of
+/// learned::fit (seeded_permutation per epoch), but the loop is its own: AnyLoss and Mann-Whitney
+/// are losses of a whole batch, not the sums of per-sample losses that fit() splits between ranks.
+/// The optimizer steps through a closure, so every registry optimizer works, SAM included.
 Curve train(Mlp& net, torch::optim::Optimizer& optimizer,
             const deepsolve::learned::ClassificationLoss& loss, const Problem& p,
             const TrainSpec& spec);

@@ -65,13 +65,6 @@ Examples:
 
 }  // namespace
 
-std::vector<std::string> trainable_optimizers() {
-  std::vector<std::string> out;
-  for (const auto& name : deepsolve::learned::optimizer_names())
-    if (!deepsolve::learned::optimizer_needs_closure(name)) out.push_back(name);
-  return out;
-}
-
 bool optimizer_has_momentum(const std::string& name) {
   return deepsolve::learned::is_optimizer_name(name) &&
          deepsolve::learned::optimizer_defaults(name).count("momentum") > 0;
@@ -179,7 +172,8 @@ Options parse_options(const std::vector<std::string>& args) {
       ->group(train);
   app.add_option("--lr", o.lr, "Learning rate")->capture_default_str()->group(train);
   app.add_option("--optimizer", o.optimizer,
-                 "One of: " + join(trainable_optimizers(), "|") + "\n(docs/learned.md, Optimizers)")
+                 "One of: " + join(deepsolve::learned::optimizer_names(), "|") +
+                     "\n(docs/learned.md, Optimizers)")
       ->type_name("NAME")
       ->capture_default_str()
       ->group(train);
@@ -286,17 +280,9 @@ Options parse_options(const std::vector<std::string>& args) {
   check(o.epochs >= 1, "--epochs must be at least 1, got " + std::to_string(o.epochs));
   check(o.batch >= 1, "--batch must be at least 1, got " + std::to_string(o.batch));
   check(o.lr > 0.0 && std::isfinite(o.lr), "--lr must be positive and finite, got " + number(o.lr));
-  {
-    const auto valid = trainable_optimizers();
-    const bool known = deepsolve::learned::is_optimizer_name(o.optimizer);
-    check(!known || std::find(valid.begin(), valid.end(), o.optimizer) != valid.end(),
-          "--optimizer " + o.optimizer +
-              " needs a closure (two gradient evaluations per step), which the trainer does not "
-              "give (valid: " +
-              join(valid) + ")");
-    check(known,
-          "--optimizer: unknown optimizer '" + o.optimizer + "' (valid: " + join(valid) + ")");
-  }
+  check(deepsolve::learned::is_optimizer_name(o.optimizer),
+        "--optimizer: unknown optimizer '" + o.optimizer +
+            "' (valid: " + join(deepsolve::learned::optimizer_names()) + ")");
   check(momentum->count() == 0 || optimizer_has_momentum(o.optimizer),
         "--momentum applies only to optimizers with momentum (sgd, sgd-clip)");
   check(o.momentum >= 0.0 && o.momentum < 1.0,

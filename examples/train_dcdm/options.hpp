@@ -35,7 +35,7 @@ struct Options {
   std::int64_t epochs = 10;
   std::int64_t batch = 10;
   double lr = 1e-4;
-  std::string optimizer = "adam";  ///< a deepsolve::learned registry name (no closure)
+  std::string optimizer = "adam";  ///< a deepsolve::learned registry name
   double momentum = 0.9;           ///< optimizers with momentum only (sgd, sgd-clip)
   double validation_fraction = 0.1;
   std::string lr_schedule = "constant";  ///< canonical text (deepsolve/learned/lr_schedule.hpp)
@@ -58,10 +58,6 @@ struct Options {
 /// Parses the command line (args[0] is the program name). Throws std::invalid_argument with a
 /// one-line message for anything malformed or out of range.
 Options parse_options(const std::vector<std::string>& args);
-
-/// The optimizer names --optimizer accepts: the registry's (deepsolve/learned/optim/registry.hpp)
-/// that step without a closure, since the trainer calls step() without one.
-std::vector<std::string> trainable_optimizers();
 
 /// Whether the optimizer takes the --momentum setting.
 bool optimizer_has_momentum(const std::string& name);

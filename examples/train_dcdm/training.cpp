@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "deepsolve/learned/checkpoint.hpp"
+#include "deepsolve/learned/device.hpp"
 #include "deepsolve/learned/lr_schedule.hpp"
 #include "deepsolve/learned/optim/optimizer_util.hpp"
 #include "deepsolve/learned/optim/registry.hpp"
@@ -277,7 +278,7 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
     grid.emplace(make_grid(o));
     net_options = network_options(o);
     net_options.validate();
-    device_name = dcdm::resolve_device(o.device, dp.rank());
+    device_name = dl::resolve_device(o.device, dp.rank());
   });
   json settings = {{"grid", grid_settings(*grid)}, {"network", network_settings(net_options)}};
   json commands = json::array();  // the command lines of the runs before this one

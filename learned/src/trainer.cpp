@@ -195,24 +195,38 @@ TrainResult fit(torch::nn::Module& model, torch::optim::Optimizer& optimizer, co
       const std::int64_t count = std::min(batch, task.train_size - first);
       const Shard mine = dp.shard(count);
       const double scale = static_cast<double>(dp.size()) / static_cast<double>(count);
-      optimizer.zero_grad();
-      double local = 0.0;
-      if (mine.size() > 0) {
-        const torch::Tensor indices = all.narrow(0, first + mine.begin, mine.size()).clone();
-        torch::Tensor loss = task.loss_sum(indices);
-        local = loss.item<double>() * scale;
-        (loss * scale).backward();
-      }
-      const double batch_loss = dp.average_gradients(model, local);  // the batch mean
-      if (!std::isfinite(batch_loss))
-        throw TrainingDiverged(
-            "the training loss is " + std::to_string(batch_loss) + " at epoch " +
-            std::to_string(epoch) + ", batch " + std::to_string(b + 1) + " (step " +
-            std::to_string(state.step + 1) + "): training stopped before that step" +
-            (options.checkpoint().empty()
-                 ? std::string()
-                 : "; " + options.checkpoint() + " holds epoch " + std::to_string(state.epoch)));
-      optimizer.step();
+      // The optimizer evaluates the batch through the closure: once for most, twice for SAM
+      // (at w and at w + e). The first evaluation, at the current parameters, is the batch loss.
+      double batch_loss = 0.0;
+      int evaluations = 0;
+      const auto closure = [&]() -> torch::Tensor {
+        optimizer.zero_grad();
+        double local = 0.0;
+        if (mine.size() > 0) {
+          const torch::Tensor indices = all.narrow(0, first + mine.begin, mine.size()).clone();
+          torch::Tensor loss = task.loss_sum(indices);
+          local = loss.item<double>() * scale;
+          (loss * scale).backward();
+        }
+        const double mean = dp.average_gradients(model, local);  // the batch mean
+        ++evaluations;
+        if (!std::isfinite(mean))
+          throw TrainingDiverged(
+              "the training loss is " + std::to_string(mean) + " at epoch " +
+              std::to_string(epoch) + ", batch " + std::to_string(b + 1) + " (step " +
+              std::to_string(state.step + 1) + ")" +
+              (evaluations == 1 ? ": training stopped before that step"
+                                : " in the optimizer's evaluation " + std::to_string(evaluations) +
+                                      " of that step: training stopped inside it") +
+              (options.checkpoint().empty()
+                   ? std::string()
+                   : "; " + options.checkpoint() + " holds epoch " + std::to_string(state.epoch)));
+        if (evaluations == 1) batch_loss = mean;
+        return torch::tensor(mean, torch::kFloat64);
+      };
+      optimizer.step(closure);
+      if (evaluations == 0)
+        throw std::logic_error("the optimizer's step() did not call the closure fit() gave it");
       ++state.step;
       loss_total += batch_loss * static_cast<double>(count);
     }

@@ -14,7 +14,9 @@
 
 #include "deepsolve/learned/atomic_file.hpp"
 #include "deepsolve/learned/checkpoint.hpp"
+#include "deepsolve/learned/device.hpp"
 #include "deepsolve/learned/metrics_log.hpp"
+#include "deepsolve/learned/optim/registry.hpp"
 #include "deepsolve/learned/progress.hpp"
 #include "deepsolve/learned/shuffle.hpp"
 #include "deepsolve/learned/trainer.hpp"
@@ -71,6 +73,24 @@ void take_steps(Tiny& model, torch::optim::Optimizer& opt, int steps) {
 }  // namespace
 
 // ~~~ Shuffling ~~~
+
+TEST(Device, ResolvesNames) {
+  EXPECT_EQ(dl::resolve_device("cpu"), "cpu");
+  if (torch::cuda::is_available()) {
+    const int count = static_cast<int>(torch::cuda::device_count());
+    EXPECT_EQ(dl::resolve_device("auto", 3), "cuda:" + std::to_string(3 % count));
+    EXPECT_EQ(dl::resolve_device("cuda"), "cuda:0");
+  } else {
+    EXPECT_EQ(dl::resolve_device("auto", 3), "cpu");
+    EXPECT_THROW(dl::resolve_device("cuda"), std::invalid_argument);
+  }
+  EXPECT_THROW(dl::resolve_device("cuda:99"), std::invalid_argument);
+  EXPECT_THROW(dl::resolve_device("gpu"), std::invalid_argument);
+  EXPECT_THROW(dl::resolve_device("cuda:x"), std::invalid_argument);
+  EXPECT_THROW(dl::resolve_device("cuda:99999999999"), std::invalid_argument);
+  expect_error<std::invalid_argument>([] { dl::resolve_device("gpu"); },
+                                      "unknown device 'gpu' (valid: cpu, cuda, cuda:N, auto)");
+}
 
 TEST(Shuffle, PermutationDependsOnlyOnSeedAndCounter) {
   const auto a = dl::seeded_permutation(50, 3, 1), b = dl::seeded_permutation(50, 3, 1);
@@ -466,4 +486,63 @@ TEST(Trainer, StopsOnANonFiniteLossBeforeTheStep) {
           dir.file("d.ckpt") + " holds epoch 2");
   EXPECT_TRUE(torch::equal(model->conv->weight, before));  // the NaN step was not taken
   EXPECT_EQ(dl::read_checkpoint_state(dir.file("d.ckpt")).epoch, 2);
+}
+
+// Optimizers that evaluate the batch twice per step (SAM/ASAM) or need the loss value (normalized
+// GD) get a closure from fit(): one fit() step is one step(closure) by hand on the same batch, and
+// the recorded loss is the first evaluation's, at the parameters before the step.
+TEST(Trainer, DrivesClosureOptimizers) {
+  const Regression data(8, 0);
+  const torch::Tensor all = torch::arange(8, torch::kInt64);
+  for (const std::string name : {"sam-sgd", "asam-adam", "normalized-gd", "adam"}) {
+    SCOPED_TRACE(name);
+    Tiny fitted = make_tiny(1), by_hand = make_tiny(1);
+    auto fit_optimizer = dl::make_optimizer(name, fitted->parameters(), {{"lr", "0.05"}});
+    auto hand_optimizer = dl::make_optimizer(name, by_hand->parameters(), {{"lr", "0.05"}});
+    auto task = data.task(fitted);
+    int evaluations = 0;
+    const auto loss_sum = task.loss_sum;
+    task.loss_sum = [&](const torch::Tensor& idx) {
+      ++evaluations;
+      return loss_sum(idx);
+    };
+    const auto hand_task = data.task(by_hand);
+    const double before = hand_task.loss_sum(all).item<double>() / 8.0;
+
+    const auto result =
+        dl::fit(*fitted, *fit_optimizer, task,
+                dl::TrainerOptions().batch_size(8).epochs(1).shuffle(false).print_progress(false));
+    hand_optimizer->step([&] {
+      hand_optimizer->zero_grad();
+      torch::Tensor loss = hand_task.loss_sum(all) * 0.125;
+      loss.backward();
+      return loss;
+    });
+
+    EXPECT_EQ(result.steps, 1);
+    EXPECT_EQ(evaluations, dl::optimizer_needs_closure(name) && name != "normalized-gd" ? 2 : 1);
+    EXPECT_EQ(result.train_loss, before);
+    EXPECT_TRUE(same_tensors(*fitted, *by_hand));
+    EXPECT_FALSE(same_tensors(*fitted, *make_tiny(1)));  // it did step
+  }
+}
+
+TEST(Trainer, StopsOnANonFiniteLossInsideATwoEvaluationStep) {
+  const Regression data(8, 0);
+  Tiny model = make_tiny(1);
+  auto sam = dl::make_optimizer("sam-sgd", model->parameters(), {{"lr", "0.05"}});
+  auto task = data.task(model);
+  int calls = 0;
+  const auto finite = task.loss_sum;
+  task.loss_sum = [&](const torch::Tensor& idx) {
+    auto loss = finite(idx);
+    return ++calls == 2 ? loss * std::numeric_limits<double>::infinity() : loss;
+  };
+  expect_error<dl::TrainingDiverged>(
+      [&] {
+        dl::fit(*model, *sam, task,
+                dl::TrainerOptions().batch_size(8).epochs(1).print_progress(false));
+      },
+      "the training loss is inf at epoch 1, batch 1 (step 1) in the optimizer's evaluation 2 of "
+      "that step: training stopped inside it");
 }

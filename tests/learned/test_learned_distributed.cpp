@@ -9,6 +9,7 @@
 
 #include "deepsolve/learned/config.hpp"
 #include "deepsolve/learned/distributed.hpp"
+#include "deepsolve/learned/optim/registry.hpp"
 #include "deepsolve/learned/trainer.hpp"
 #include "tiny_model.hpp"
 
@@ -136,19 +137,23 @@ TEST(DataParallel, AgreesOnErrors) {
 }
 
 // The data-parallel gradient of a batch split unevenly between the ranks is the gradient of the
-// batch mean, and fit() on every rank gives the one-rank result up to round-off.
-TEST(DataParallel, TrainingMatchesOneRank) {
+// batch mean, and fit() on every rank gives the one-rank result up to round-off, also with an
+// optimizer that evaluates each batch twice through fit()'s closure (SAM).
+namespace {
+
+void expect_training_matches_one_rank(const std::string& optimizer) {
   const dl::DataParallel dp;
   const Regression data(23, 5);
   const auto options = dl::TrainerOptions().batch_size(5).epochs(3).seed(2).print_progress(false);
+  const dl::OptimizerSettings settings = {{"lr", "1e-2"}};
 
   Tiny together = make_tiny(1);
-  torch::optim::Adam adam(together->parameters(), torch::optim::AdamOptions(1e-2));
-  const auto result = dl::fit(*together, adam, data.task(together), options, dp);
+  auto together_optimizer = dl::make_optimizer(optimizer, together->parameters(), settings);
+  const auto result = dl::fit(*together, *together_optimizer, data.task(together), options, dp);
 
   Tiny single = make_tiny(1);
-  torch::optim::Adam single_adam(single->parameters(), torch::optim::AdamOptions(1e-2));
-  const auto reference = dl::fit(*single, single_adam, data.task(single), options, alone());
+  auto single_optimizer = dl::make_optimizer(optimizer, single->parameters(), settings);
+  const auto reference = dl::fit(*single, *single_optimizer, data.task(single), options, alone());
 
   EXPECT_EQ(result.steps, reference.steps);
   const double diff = relative_difference(*single, *together);
@@ -161,4 +166,14 @@ TEST(DataParallel, TrainingMatchesOneRank) {
   // Every rank ends with the same parameters.
   const double s = parameter_sum(*together);
   EXPECT_EQ(dp.sum(s), s * dp.size());
+}
+
+}  // namespace
+
+TEST(DataParallel, TrainingMatchesOneRank) {
+  expect_training_matches_one_rank("adam");
+}
+
+TEST(DataParallel, SamTrainingMatchesOneRank) {
+  expect_training_matches_one_rank("sam-adam");
 }

@@ -450,21 +450,6 @@ TEST(NetworkDirection, AppliesTheNetworkOnArraysAndTensorsAndMasks) {
   EXPECT_EQ(direction.calls(), 0);
 }
 
-TEST(NetworkDirection, ResolvesDevices) {
-  EXPECT_EQ(resolve_device("cpu"), "cpu");
-  if (torch::cuda::is_available()) {
-    const int count = static_cast<int>(torch::cuda::device_count());
-    EXPECT_EQ(resolve_device("auto", 3), "cuda:" + std::to_string(3 % count));
-    EXPECT_EQ(resolve_device("cuda"), "cuda:0");
-  } else {
-    EXPECT_EQ(resolve_device("auto", 3), "cpu");
-    EXPECT_THROW(resolve_device("cuda"), std::invalid_argument);
-  }
-  EXPECT_THROW(resolve_device("cuda:99"), std::invalid_argument);
-  EXPECT_THROW(resolve_device("gpu"), std::invalid_argument);
-  EXPECT_THROW(resolve_device("cuda:x"), std::invalid_argument);
-}
-
 // An untrained network plugged into the conjugate-direction iteration. An untrained ReLU network
 // maps different residuals to nearly parallel directions (cosine ~0.98 between the outputs for two
 // random inputs), so with the paper's window of 2 the iteration stagnates near ||r||/||b|| = 1.

@@ -5,34 +5,10 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "deepsolve/learned/device.hpp"
 #include "deepsolve/solvers/dcdm/model_file.hpp"
 
 namespace deepsolve::solvers::dcdm {
-
-std::string resolve_device(const std::string& name, int rank) {
-  if (name == "cpu") return "cpu";
-  const bool cuda = torch::cuda::is_available();
-  const auto count = static_cast<int>(cuda ? torch::cuda::device_count() : 0);
-  if (name == "auto") {
-    if (count == 0) return "cpu";
-    return "cuda:" + std::to_string((rank < 0 ? 0 : rank) % count);
-  }
-  int index = -1;
-  if (name == "cuda") {
-    index = 0;
-  } else if (name.rfind("cuda:", 0) == 0 && name.size() > 5 &&
-             name.find_first_not_of("0123456789", 5) == std::string::npos) {
-    index = std::stoi(name.substr(5));
-  } else {
-    throw std::invalid_argument("unknown device '" + name + "' (valid: cpu, cuda, cuda:N, auto)");
-  }
-  if (!cuda)
-    throw std::invalid_argument("device '" + name + "' requested, but CUDA is not available");
-  if (index >= count)
-    throw std::invalid_argument("device '" + name + "' requested, but only " +
-                                std::to_string(count) + " CUDA device(s) exist");
-  return "cuda:" + std::to_string(index);
-}
 
 struct NetworkDirection::State {
   std::vector<std::int64_t> shape;  // (1, 1, [nz,] ny, nx)
@@ -47,7 +23,7 @@ NetworkDirection::NetworkDirection(std::shared_ptr<DirectionNetwork> network, co
       num_cells_(grid.num_cells()) {
   if (!network_) throw std::invalid_argument("NetworkDirection: no network");
   network_->check_grid(grid);
-  device_ = resolve_device(options.device(), options.rank());
+  device_ = learned::resolve_device(options.device(), options.rank());
   state_->device = torch::Device(device_);
   network_->to(state_->device);
   network_->set_grid(grid);

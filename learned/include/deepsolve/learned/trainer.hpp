@@ -13,8 +13,10 @@
 //      is split between the ranks (shard_of); each rank computes the SUM of its samples' losses
 //      with task.loss_sum, scales it by ranks / batch, and backpropagates; the gradients are
 //      averaged over the ranks (DataParallel::average_gradients), which makes them the gradient
-//      of the batch mean; the optimizer steps. A non-finite batch loss stops the training with
-//      TrainingDiverged before the step, so the parameters and the last checkpoint stay finite;
+//      of the batch mean. This evaluation is the closure given to optimizer.step(closure), which
+//      calls it once (LibTorch's optimizers) or more (SAM: twice); the batch loss recorded is the
+//      first evaluation's. A non-finite batch loss stops the training with TrainingDiverged
+//      before the step, so the parameters and the last checkpoint stay finite;
 //   3. the validation loss (mean over the validation samples, split between the ranks) is
 //      computed with the model in eval mode;
 //   4. early stopping: the epoch improves when its validation loss is below the reference minus

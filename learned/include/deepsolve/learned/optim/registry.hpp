@@ -1,12 +1,12 @@
 // Optimizers by name, for configuration files and command lines: make_optimizer("adam-clip",
 // params, {{"lr", "3e-4"}, {"clip", "0.5"}}). Every setting has a default; unknown names and
 // settings are errors that list the valid ones. Names:
-//   sgd, adam, adamw                  LibTorch's own
-//   sgd-clip, adam-clip               coordinate-wise clipping (sgd_clip.hpp, adam_clip.hpp)
-//   adagrad-norm, adagrad             with AdAdaGrad's batch-size tests (adagrad_norm.hpp,
-//   adagrad.hpp) sam-sgd, sam-adam, asam-sgd, asam-adam   SAM/ASAM around sgd or adam (sam.hpp;
-//   need a closure) normalized-gd                     lr / f(x) steps (normalized_gd.hpp; needs a
-//   closure)
+//   sgd, adam, adamw          LibTorch's own
+//   sgd-clip, adam-clip       coordinate-wise clipping (sgd_clip.hpp, adam_clip.hpp)
+//   adagrad-norm, adagrad     with AdAdaGrad's batch-size tests (adagrad_norm.hpp, adagrad.hpp)
+//   sam-sgd, sam-adam,        SAM/ASAM around sgd or adam (sam.hpp); step() needs a closure
+//   asam-sgd, asam-adam
+//   normalized-gd             lr / f(x) steps (normalized_gd.hpp); step() needs a closure
 #pragma once
 
 #include <ATen/Tensor.h>

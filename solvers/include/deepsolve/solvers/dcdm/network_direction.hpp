@@ -22,16 +22,11 @@ class DirectionNetwork;
 
 struct NetworkDirectionOptions {
   /// "cpu", "cuda", "cuda:N", or "auto": cuda:(rank % device count) when CUDA is available
-  /// (PETSc's default device choice), else the CPU.
+  /// (PETSc's default device choice), else the CPU; resolved by learned::resolve_device.
   DEEPSOLVE_ARG(std::string, device) = "cpu";
   /// The caller's MPI rank (or LOCAL_RANK), used by "auto".
   DEEPSOLVE_ARG(int, rank) = 0;
 };
-
-/// Resolves a device name as NetworkDirectionOptions::device describes it, e.g. "cuda:1".
-/// Throws std::invalid_argument for an unknown name, or a CUDA device when CUDA is unavailable
-/// or the index is out of range.
-std::string resolve_device(const std::string& name, int rank = 0);
 
 class NetworkDirection final : public DirectionModel {
  public:
