@@ -27,6 +27,11 @@ elseif(DEEPSOLVE_WITH_CUDA)
   set(DEEPSOLVE_HAVE_CUDA ON)
 endif()
 if(DEEPSOLVE_HAVE_CUDA)
+  # Machine code for Turing, Ampere and Hopper, and PTX of the last for newer GPUs (CUDA 13 no
+  # longer targets anything older than Turing). Override with -DCMAKE_CUDA_ARCHITECTURES=...
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 75-real 80-real 90 CACHE STRING "CUDA architectures to build for")
+  endif()
   enable_language(CUDA)
   find_package(CUDAToolkit REQUIRED)
 endif()

@@ -35,6 +35,14 @@ std::array<FaceState, 6> face_states(const Grid& grid, int i, int j, int k) {
   return s;
 }
 
+std::uint16_t stencil_code(const Grid& grid, int i, int j, int k) {
+  if (grid.cell(i, j, k) != CellType::fluid) return kEliminatedCode;
+  const auto states = face_states(grid, i, j, k);
+  unsigned code = 0;
+  for (int f = 0; f < 6; ++f) code |= static_cast<unsigned>(states[f]) << (2 * f);
+  return static_cast<std::uint16_t>(code);
+}
+
 double eliminated_diagonal(const Grid& grid) {
   double d = 0.0;
   for (int a = 0; a < grid.dim(); ++a) d += 2.0 / (grid.spacing()[a] * grid.spacing()[a]);

@@ -10,9 +10,8 @@ namespace deepsolve::solvers {
 
 namespace {
 
-constexpr std::uint16_t kEliminated = 1u << 12;  // solid/air cell: diagonal only
-constexpr int kTableStride = 8;                  // diagonal, six face masks, padding
-constexpr int kMinRun = 4;                       // shorter stretches of one class are "mixed"
+constexpr int kTableStride = 8;  // diagonal, six face masks, padding
+constexpr int kMinRun = 4;       // shorter stretches of one class are "mixed"
 
 // The loops below are written on restrict pointers, one stencil per loop, with no lookups and no
 // branches, so that GCC vectorises them with the baseline instruction set (SSE2 on x86-64). Every
@@ -103,7 +102,7 @@ StencilOperator::StencilOperator(const Grid& grid, const Box& owned)
     for (auto& o : off_) o.resize(count);
   } else {
     cell_class.resize(count);
-    class_of_code.assign(2 * kEliminated, -1);
+    class_of_code.assign(2 * kEliminatedCode, -1);
   }
   // The class of a code: its diagonal (summed over the faces in order) and its coupling masks.
   auto class_for = [&](unsigned code) {
@@ -118,7 +117,7 @@ StencilOperator::StencilOperator(const Grid& grid, const Box& owned)
       d += s == FaceState::dirichlet_face ? 2 * w : s == FaceState::none ? 0.0 : w;
       mask[f] = s == FaceState::coupled ? 1.0 : 0.0;
     }
-    class_table_.push_back((code & kEliminated) ? eliminated_diagonal(grid) : d);
+    class_table_.push_back((code & kEliminatedCode) ? eliminated_diagonal(grid) : d);
     for (double m : mask) class_table_.push_back(m);
     class_table_.push_back(0.0);
     return static_cast<std::uint16_t>(c);
@@ -131,13 +130,8 @@ StencilOperator::StencilOperator(const Grid& grid, const Box& owned)
           const StencilRow row = stencil_row(grid, i, j, k);
           diag_[o] = row.diag;
           for (int f = 0; f < 6; ++f) off_[f][o] = row.off[f];
-        } else if (grid.cell(i, j, k) != CellType::fluid) {
-          cell_class[o] = class_for(kEliminated);
         } else {
-          const auto states = face_states(grid, i, j, k);
-          unsigned c = 0;
-          for (int f = 0; f < 6; ++f) c |= static_cast<unsigned>(states[f]) << (2 * f);
-          cell_class[o] = class_for(c);
+          cell_class[o] = class_for(stencil_code(grid, i, j, k));
         }
       }
   if (!variable) {
@@ -145,7 +139,7 @@ StencilOperator::StencilOperator(const Grid& grid, const Box& owned)
     for (int f = 0; f < 2 * dim_; ++f)
       all_coupled |= static_cast<unsigned>(FaceState::coupled) << (2 * f);
     interior_class_ = class_of_code[all_coupled];
-    eliminated_class_ = class_of_code[kEliminated];
+    eliminated_class_ = class_of_code[kEliminatedCode];
     build_runs(cell_class);
   }
   zero_row_.assign(static_cast<std::size_t>(owned.n[0]) + 2, 0.0);

@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "deepsolve/solvers/config.hpp"
+#include "deepsolve/solvers/cuda/cuda_stencil_operator.hpp"
 #include "deepsolve/solvers/stencil.hpp"
 
 namespace deepsolve::solvers {
@@ -53,6 +55,10 @@ TorchStencilOperator::TorchStencilOperator(const Grid& grid, torch::Device devic
       }
   diag_ = diag.reshape(shape_).to(device, dtype);
   for (int f = 0; f < 6; ++f) off_[f] = off[f].reshape(shape_).to(device, dtype);
+#if DEEPSOLVE_HAVE_CUDA
+  if (device.is_cuda() && dtype == torch::kFloat64 && !grid.has_coefficients())
+    cuda_kernel_ = std::make_shared<const CudaStencilOperator>(grid, diag_.device().index());
+#endif
 }
 
 std::vector<std::int64_t> TorchStencilOperator::batch_shape(std::int64_t batch) const {
@@ -91,6 +97,14 @@ void TorchStencilOperator::operator()(const torch::Tensor& x_flat, torch::Tensor
                                 std::to_string(num_cells_) + " entries, got x " +
                                 shape_string(x_flat) + " and y " + shape_string(y_flat));
   torch::NoGradGuard no_grad;
+#if DEEPSOLVE_HAVE_CUDA
+  if (cuda_kernel_ && x_flat.device() == device() && y_flat.device() == device() &&
+      x_flat.scalar_type() == torch::kFloat64 && y_flat.scalar_type() == torch::kFloat64 &&
+      x_flat.is_contiguous() && y_flat.is_contiguous() && !y_flat.is_same(x_flat)) {
+    cuda_kernel_->apply(x_flat.data_ptr<double>(), y_flat.data_ptr<double>());
+    return;
+  }
+#endif
   y_flat.copy_(apply_grid_shaped(x_flat.reshape(shape_)).reshape(y_flat.sizes()));
 }
 

@@ -4,6 +4,7 @@
 
 #include <petscksp.h>
 
+#include "deepsolve/solvers/config.hpp"
 #include "deepsolve/solvers/eigen_operator.hpp"
 #include "deepsolve/solvers/krylov/cg.hpp"
 #include "deepsolve/solvers/krylov/eigen_space.hpp"
@@ -88,6 +89,8 @@ TEST(ConjugateGradient, EveryVectorSpaceMatchesPetscKspCg) {
     const SolveResult torch_result = conjugate_gradient(TorchSpace{}, torch_op, bt, xt, options);
     if (torch::cuda::is_available()) {
       const TorchStencilOperator gpu_op(grid, torch::kCUDA);
+      // The CUDA stencil kernel where deepsolve was built with CUDA.
+      EXPECT_EQ(gpu_op.uses_cuda_kernel(), DEEPSOLVE_HAVE_CUDA == 1 && !grid.has_coefficients());
       torch::Tensor bg = bt.to(torch::kCUDA), xg = torch::zeros_like(bg);
       const SolveResult gpu = conjugate_gradient(TorchSpace{}, gpu_op, bg, xg, options);
       EXPECT_NEAR(gpu.iterations, reference, 1);

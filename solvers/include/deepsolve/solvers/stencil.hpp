@@ -12,6 +12,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 
 #include "deepsolve/solvers/grid.hpp"
 
@@ -33,6 +34,14 @@ struct StencilRow {
 };
 
 StencilRow stencil_row(const Grid& grid, int i, int j, int k);
+
+/// Marks a solid or air cell in a stencil code.
+constexpr std::uint16_t kEliminatedCode = 1u << 12;
+
+/// The constant-coefficient stencil of cell (i, j, k) in 16 bits: the face states of a fluid cell,
+/// two bits per face (face f in bits 2f and 2f + 1), or kEliminatedCode for a solid or air cell.
+/// With the grid spacing this is all a matrix-free apply needs (stencil_cell.hpp).
+std::uint16_t stencil_code(const Grid& grid, int i, int j, int k);
 
 /// Diagonal given to eliminated (solid/air) rows: the diagonal of an interior fluid cell with
 /// coefficient 1, so those rows sit inside the spectrum of the rest instead of far below it.

@@ -3,7 +3,9 @@
 // default; float32 for training networks.
 //
 // Two entry points:
-//   * operator()(x, y): y = A x for one flat vector (what the Krylov core's TorchSpace calls);
+//   * operator()(x, y): y = A x for one flat vector (what the Krylov core's TorchSpace calls). For
+//     a float64 operator on a CUDA device with constant coefficients, in a build with CUDA, this
+//     runs the CUDA stencil kernel (cuda/cuda_stencil_operator.hpp) instead of tensor operations;
 //   * apply(x): A x for every sample of a batch, (batch, 1, [nz,] ny, nx) or (batch, N). It is made
 //     of out-of-place tensor operations only, so autograd differentiates through it (the DCDM loss,
 //     dcdm/loss.hpp, backpropagates through A q).
@@ -12,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include <torch/torch.h>
@@ -19,6 +22,8 @@
 #include "deepsolve/solvers/grid.hpp"
 
 namespace deepsolve::solvers {
+
+class CudaStencilOperator;
 
 class TorchStencilOperator {
  public:
@@ -44,6 +49,8 @@ class TorchStencilOperator {
   std::int64_t num_cells() const { return num_cells_; }
   torch::ScalarType dtype() const { return dtype_; }
   torch::Device device() const { return diag_.device(); }
+  /// Whether operator() runs the CUDA stencil kernel.
+  bool uses_cuda_kernel() const { return cuda_kernel_ != nullptr; }
 
  private:
   /// A x for x of shape (..., [nz,] ny, nx), out of place.
@@ -55,6 +62,7 @@ class TorchStencilOperator {
   std::vector<std::int64_t> shape_;
   torch::Tensor diag_;
   torch::Tensor off_[6];  // weight towards the neighbour through face f (0 where not coupled)
+  std::shared_ptr<const CudaStencilOperator> cuda_kernel_;  // see operator()
 };
 
 }  // namespace deepsolve::solvers
