@@ -71,6 +71,10 @@ PetscErrorCode set_up_gather(PetscObject obj, const std::string& label, Mat A, D
   PetscCall(DMDestroy(&s->da));
   PetscCall(PetscObjectReference((PetscObject)da));
   s->da = da;
+  PetscMPIInt size;
+  PetscCallMPI(MPI_Comm_size(PetscObjectComm((PetscObject)da), &size));
+  s->whole_grid_in_place = size == 1;
+  if (s->whole_grid_in_place) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(DMDAGlobalToNaturalAllCreate(da, &s->to_all));
   PetscCall(DMDANaturalAllToGlobalCreate(da, &s->from_all));
   PetscCall(VecCreateSeq(PETSC_COMM_SELF, M * N * P, &s->r_whole));
@@ -264,26 +268,33 @@ PetscErrorCode apply(const DirectionModelState& s, Vec r, Vec q) {
     case ModelKind::file:
     case ModelKind::user: {
 #if defined(PETSC_USE_REAL_DOUBLE) && !defined(PETSC_USE_COMPLEX)
-      // r_whole <- r on every rank, in natural ordering
-      PetscCall(VecScatterBegin(s.to_all, r, s.r_whole, INSERT_VALUES, SCATTER_FORWARD));
-      PetscCall(VecScatterEnd(s.to_all, r, s.r_whole, INSERT_VALUES, SCATTER_FORWARD));
-      const PetscScalar* rw = nullptr;
-      PetscScalar* qw = nullptr;
-      PetscCall(VecGetArrayRead(s.r_whole, &rw));
-      PetscCall(VecGetArrayWrite(s.q_whole, &qw));
+      // The model sees the whole grid in natural ordering: r and q themselves on one rank, else
+      // r gathered on every rank into r_whole and this rank's part of q_whole scattered back.
+      Vec in = r, out = q;
+      if (!s.whole_grid_in_place) {
+        PetscCall(VecScatterBegin(s.to_all, r, s.r_whole, INSERT_VALUES, SCATTER_FORWARD));
+        PetscCall(VecScatterEnd(s.to_all, r, s.r_whole, INSERT_VALUES, SCATTER_FORWARD));
+        in = s.r_whole;
+        out = s.q_whole;
+      }
+      const PetscScalar* ra = nullptr;
+      PetscScalar* qa = nullptr;
+      PetscCall(VecGetArrayRead(in, &ra));
+      PetscCall(VecGetArrayWrite(out, &qa));
       std::string error;
       try {
-        s.model->apply(rw, qw);  // q_whole <- f(r_whole)
+        s.model->apply(ra, qa);  // q <- f(r)
       } catch (const std::exception& e) {
         error = e.what();
       }
-      PetscCall(VecRestoreArrayWrite(s.q_whole, &qw));
-      PetscCall(VecRestoreArrayRead(s.r_whole, &rw));
+      PetscCall(VecRestoreArrayWrite(out, &qa));
+      PetscCall(VecRestoreArrayRead(in, &ra));
       PetscCheck(error.empty(), PETSC_COMM_SELF, PETSC_ERR_LIB, "direction model %s: %s",
                  s.model->describe().c_str(), error.c_str());
-      // q <- this rank's part of q_whole
-      PetscCall(VecScatterBegin(s.from_all, s.q_whole, q, INSERT_VALUES, SCATTER_FORWARD));
-      PetscCall(VecScatterEnd(s.from_all, s.q_whole, q, INSERT_VALUES, SCATTER_FORWARD));
+      if (!s.whole_grid_in_place) {
+        PetscCall(VecScatterBegin(s.from_all, s.q_whole, q, INSERT_VALUES, SCATTER_FORWARD));
+        PetscCall(VecScatterEnd(s.from_all, s.q_whole, q, INSERT_VALUES, SCATTER_FORWARD));
+      }
 #else
       SETERRQ(PETSC_COMM_SELF, PETSC_ERR_SUP,
               "whole-grid direction models need PETSc with real double-precision scalars");

@@ -66,6 +66,9 @@ struct DirectionModelState {
   VecScatter from_all = nullptr;   ///< whole grid on every rank -> this rank's part of a global
   Vec r_whole = nullptr;           ///< sequential, the whole grid
   Vec q_whole = nullptr;
+  /// One rank: a global vector is already the whole grid in natural ordering, so the model reads
+  /// r and writes q in place (no scatters, no whole-grid copies).
+  bool whole_grid_in_place = false;
   std::string loaded_file;    ///< which file `model` was loaded from
   std::string loaded_device;  ///< and for which device
 };

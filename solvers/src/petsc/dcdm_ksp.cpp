@@ -153,8 +153,7 @@ PetscErrorCode KSPSolve_DCDM(KSP ksp) {
       ksp->reason = KSP_CONVERGED_HAPPY_BREAKDOWN;
       break;
     }
-    PetscCall(VecCopy(R, U));
-    PetscCall(VecScale(U, 1.0 / rnorm));  // U <- r / ||r||
+    PetscCall(VecAXPBY(U, 1.0 / rnorm, 0.0, R));  // U <- r / ||r|| (one pass; U is not read)
     if (dcdm->direction.kind == ModelKind::pc) {
       PetscCall(PetscLogEventBegin(deepsolve::petsc::detail::dcdm_direction_event, U, q, 0, 0));
       PetscCall(KSP_PCApply(ksp, U, q));  // q <- M^{-1} U
