@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "collective.hpp"
+#include "deepsolve/learned/atomic_file.hpp"
 #include "deepsolve/solvers/io.hpp"
 #include "deepsolve/solvers/petsc/classical.hpp"
 #include "deepsolve/solvers/petsc/error.hpp"
@@ -354,7 +355,9 @@ int run(const Arguments& args, MPI_Comm errcomm) {
   if (!all_converged) print0("\nsome solvers did not converge (exit status 3)\n");
 
   if (!o.json_file.empty())
-    write_on_rank0(errcomm, [&] { ds::write_file_atomically(o.json_file, json_text(report)); });
+    write_on_rank0(errcomm, [&] {
+      deepsolve::learned::write_file_atomically(o.json_file, json_text(report));
+    });
   return report.exit_code;
 }
 

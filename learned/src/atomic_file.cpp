@@ -35,6 +35,10 @@ std::string name_of(const std::string& path) {
 }  // namespace
 
 void write_file_atomically(const std::string& path, const std::string& contents) {
+  write_file_atomically(path, {std::string_view(contents)});
+}
+
+void write_file_atomically(const std::string& path, std::initializer_list<std::string_view> parts) {
   if (path.empty()) throw std::runtime_error("cannot write a file with an empty name");
   const std::string folder = folder_of(path);
   // A hidden name in the same folder, unique per process and call; created with O_EXCL and mode
@@ -55,16 +59,18 @@ void write_file_atomically(const std::string& path, const std::string& contents)
     ::unlink(tmp.c_str());
     fail(path, what, error);
   };
-  const char* data = contents.data();
-  std::size_t left = contents.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, data, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      abandon("writing " + tmp, errno);
+  for (const std::string_view part : parts) {
+    const char* data = part.data();
+    std::size_t left = part.size();
+    while (left > 0) {
+      const ssize_t n = ::write(fd, data, left);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        abandon("writing " + tmp, errno);
+      }
+      data += n;
+      left -= static_cast<std::size_t>(n);
     }
-    data += n;
-    left -= static_cast<std::size_t>(n);
   }
   if (::fsync(fd) != 0) abandon("flushing " + tmp, errno);
   if (::close(fd) != 0) {

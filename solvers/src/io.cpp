@@ -1,28 +1,19 @@
 #include "deepsolve/solvers/io.hpp"
 
-#include <cerrno>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
-#include <unistd.h>
+#include "deepsolve/learned/atomic_file.hpp"
 
 namespace deepsolve::solvers {
+
+using learned::read_whole_file;
 
 namespace {
 
 constexpr std::int32_t kVecClassId = 1211214;  // VEC_FILE_CLASSID in petscvec.h
-
-std::string read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw std::runtime_error(path + ": cannot open for reading (" + std::strerror(errno) + ")");
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 std::uint64_t load_big_endian(const unsigned char* p, int bytes) {
   std::uint64_t v = 0;
@@ -36,28 +27,8 @@ void store_big_endian(std::string& out, std::uint64_t v, int bytes) {
 
 }  // namespace
 
-void write_file_atomically(const std::string& path, const std::string& contents) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw std::runtime_error(path + ": cannot open for writing (" + std::strerror(errno) + ")");
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error(path + ": write failed");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw std::runtime_error(path + ": cannot rename temporary file into place (" + why + ")");
-  }
-}
-
 std::vector<double> read_petsc_vector(const std::string& path) {
-  const std::string data = read_whole_file(path);
+  const std::string data = read_whole_file(path, "for reading");
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   if (data.size() < 8)
     throw std::runtime_error(path + ": truncated PETSc vector file (" +
@@ -94,11 +65,11 @@ void write_petsc_vector(const std::string& path, const std::vector<double>& valu
     std::memcpy(&bits, &v, sizeof(double));
     store_big_endian(out, bits, 8);
   }
-  write_file_atomically(path, out);
+  learned::write_file_atomically(path, out);
 }
 
 void read_cell_types(const std::string& path, Grid& grid) {
-  const std::string data = read_whole_file(path);
+  const std::string data = read_whole_file(path, "for reading");
   std::istringstream in(data);
   std::string magic;
   int version = 0;
@@ -144,7 +115,7 @@ void write_cell_types(const std::string& path, const Grid& grid) {
                     std::to_string(n[0]) + " " + std::to_string(n[1]) + " " + std::to_string(n[2]) +
                     "\n";
   for (CellType t : grid.cells()) out.push_back(static_cast<char>(t));
-  write_file_atomically(path, out);
+  learned::write_file_atomically(path, out);
 }
 
 }  // namespace deepsolve::solvers

@@ -46,10 +46,10 @@ at::Tensor weight_gradient(const at::Tensor& inputs, const at::Tensor& output_gr
     const at::Tensor m = x.t().matmul(x) / rows + eye_scaled(n, lambda, x);  // n x n
     const at::Tensor r = g.t().matmul(x);                                    // m x n
     // r m^{-1} = (m^{-1} r^T)^T, m symmetric positive definite.
-    result = torch::cholesky_solve(r.t(), torch::linalg::cholesky(m)).t();
+    result = torch::cholesky_solve(r.t(), torch::linalg_cholesky(m)).t();
   } else {
     const at::Tensor k = x.matmul(x.t()) / rows + eye_scaled(b, lambda, x);  // b x b
-    result = g.t().matmul(torch::cholesky_solve(x, torch::linalg::cholesky(k)));
+    result = g.t().matmul(torch::cholesky_solve(x, torch::linalg_cholesky(k)));
   }
   return result.to(output_grads.scalar_type());
 }

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "deepsolve/learned/atomic_file.hpp"
 #include "deepsolve/solvers/io.hpp"
 
 namespace deepsolve::solvers::dcdm {
@@ -302,7 +303,7 @@ void save_dcdm_model(const std::string& path, const DcdmNet& net, const ModelInf
   } catch (const c10::Error& e) {
     throw std::runtime_error(path + ": cannot serialise the DCDM model (" + short_message(e) + ")");
   }
-  write_file_atomically(path, bytes.str());
+  learned::write_file_atomically(path, bytes.str());
 }
 
 LoadedDcdmModel load_dcdm_model(const std::string& path) {

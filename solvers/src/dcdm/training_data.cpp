@@ -10,8 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include <unistd.h>
-
+#include "deepsolve/learned/atomic_file.hpp"
 #include "deepsolve/solvers/krylov/eigen_space.hpp"
 #include "deepsolve/solvers/krylov/lanczos.hpp"
 #include "deepsolve/solvers/random.hpp"
@@ -237,37 +236,17 @@ void RitzDataset::save(const std::string& path) const {
          << " seed " << info_.seed << '\n';
   const std::string head = header.str();
 
-  // Same pattern as write_file_atomically (io.hpp), streamed so the data is not copied first.
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw std::runtime_error(path + ": cannot open for writing (" + std::strerror(errno) + ")");
-    out.write(head.data(), static_cast<std::streamsize>(head.size()));
-    const float* data = samples_.data_ptr<float>();
-    const auto total = static_cast<std::size_t>(samples_.numel());
-    if (host_is_little_endian()) {
-      out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(total * 4));
-    } else {
-      std::vector<float> buf;
-      for (std::size_t first = 0; first < total; first += 1 << 16) {
-        const std::size_t len = std::min<std::size_t>(1 << 16, total - first);
-        buf.assign(data + first, data + first + len);
-        byte_swap_floats(buf.data(), len);
-        out.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(len * 4));
-      }
-    }
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error(path + ": write failed");
-    }
+  const float* data = samples_.data_ptr<float>();
+  const auto total = static_cast<std::size_t>(samples_.numel());
+  std::vector<float> swapped;  // a big-endian host writes a little-endian copy
+  if (!host_is_little_endian()) {
+    swapped.assign(data, data + total);
+    byte_swap_floats(swapped.data(), total);
+    data = swapped.data();
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw std::runtime_error(path + ": cannot rename temporary file into place (" + why + ")");
-  }
+  learned::write_file_atomically(
+      path, {std::string_view(head),
+             std::string_view(reinterpret_cast<const char*>(data), total * sizeof(float))});
 }
 
 RitzDataset RitzDataset::load(const std::string& path) {

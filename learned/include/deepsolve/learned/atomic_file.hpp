@@ -4,13 +4,19 @@
 // the destination; the folder is synced so that the rename itself survives a power cut.
 #pragma once
 
+#include <initializer_list>
 #include <string>
+#include <string_view>
 
 namespace deepsolve::learned {
 
 /// Replaces `path` with `contents` atomically. Throws std::runtime_error naming the path (and the
 /// system's reason) when it cannot; the temporary file is removed then.
 void write_file_atomically(const std::string& path, const std::string& contents);
+
+/// The same for contents given in parts, written one after the other (a header and a large
+/// block of data, without copying them into one string first).
+void write_file_atomically(const std::string& path, std::initializer_list<std::string_view> parts);
 
 /// Reads a whole file. Throws std::runtime_error "<path>: cannot open <what> (<reason>)".
 std::string read_whole_file(const std::string& path, const std::string& what = "file");

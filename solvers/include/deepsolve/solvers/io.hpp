@@ -23,7 +23,4 @@ void write_petsc_vector(const std::string& path, const std::vector<double>& valu
 void read_cell_types(const std::string& path, Grid& grid);
 void write_cell_types(const std::string& path, const Grid& grid);
 
-/// Writes `contents` to `path` through a temporary file in the same folder and a rename.
-void write_file_atomically(const std::string& path, const std::string& contents);
-
 }  // namespace deepsolve::solvers
