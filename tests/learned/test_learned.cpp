@@ -20,6 +20,7 @@
 #include "deepsolve/learned/progress.hpp"
 #include "deepsolve/learned/shuffle.hpp"
 #include "deepsolve/learned/trainer.hpp"
+#include "expect_error.hpp"
 #include "temp_dir.hpp"
 #include "tiny_model.hpp"
 
@@ -33,17 +34,7 @@ namespace {
 
 using learned_test::TempDir;
 
-// EXPECT_THROW with a check of the message.
-template <class E, class F>
-void expect_error(F&& f, const std::string& expected_part) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception; expected one containing '" << expected_part << "'";
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(expected_part), std::string::npos)
-        << "message: " << e.what() << "\nexpected to contain: " << expected_part;
-  }
-}
+using learned_test::expect_error;
 
 std::string slurp(const std::string& path) {
   return dl::read_whole_file(path);

@@ -16,6 +16,7 @@
 #include "deepsolve/learned/checkpoint.hpp"
 #include "deepsolve/learned/lr_schedule.hpp"
 #include "deepsolve/learned/trainer.hpp"
+#include "expect_error.hpp"
 #include "temp_dir.hpp"
 #include "tiny_model.hpp"
 
@@ -28,13 +29,7 @@ using learned_test::Tiny;
 namespace {
 
 void expect_invalid(const std::function<void()>& f, const std::string& expected_part) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception; expected one containing '" << expected_part << "'";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find(expected_part), std::string::npos)
-        << "message: " << e.what() << "\nexpected to contain: " << expected_part;
-  }
+  learned_test::expect_error<std::invalid_argument>(f, expected_part);
 }
 
 double lr_of(const std::string& text, double base, std::int64_t epoch, std::int64_t epochs) {
