@@ -1,15 +1,23 @@
-# Runs an example program and checks how it ended (the ctests of train_dcdm and imbalanced):
-#   cmake -DPROGRAM=<name> [-DEXIT_CODE=<c>] [-DREGEX=<regex>] -P run_program_check.cmake --
-#         <command> <args>...
+# Runs an example program and checks how it ended (the ctests of poisson_solve, train_dcdm and
+# imbalanced):
+#   cmake -DPROGRAM=<name> [-DEXIT_CODE=<c>] [-DREGEX=<regex>] [-DONCE=ON|OFF]
+#         -P run_program_check.cmake -- <command> <args>...
 # Passes when the command exits normally with EXIT_CODE (default 0), its output (stdout and stderr
-# together) matches REGEX (when given), MPI was not aborted, and, for a failure with exit code 2 or
-# 3, "<PROGRAM>: error:" appears exactly once (on several ranks: every rank agreed, only rank 0
-# reported it).
+# together) matches REGEX (when given), PETSc printed no error trace, MPI was not aborted, and, with
+# ONCE (default: on for exit codes 2 and 3), "<PROGRAM>: error:" appears exactly once (on several
+# ranks: every rank agreed, only rank 0 reported it).
 if(NOT DEFINED PROGRAM)
   message(FATAL_ERROR "run_program_check.cmake: -DPROGRAM=<name> is required")
 endif()
 if(NOT DEFINED EXIT_CODE)
   set(EXIT_CODE 0)
+endif()
+if(NOT DEFINED ONCE)
+  if(EXIT_CODE EQUAL 2 OR EXIT_CODE EQUAL 3)
+    set(ONCE ON)
+  else()
+    set(ONCE OFF)
+  endif()
 endif()
 
 set(command)
@@ -38,10 +46,10 @@ endif()
 if(DEFINED REGEX AND NOT output MATCHES "${REGEX}")
   list(APPEND problems "output does not match '${REGEX}'")
 endif()
-if(output MATCHES "MPI_ABORT was invoked")
-  list(APPEND problems "MPI was aborted")
+if(output MATCHES "PETSC ERROR|MPI_ABORT was invoked")
+  list(APPEND problems "PETSc printed an error trace or MPI was aborted")
 endif()
-if(EXIT_CODE EQUAL 2 OR EXIT_CODE EQUAL 3)
+if(ONCE)
   string(REGEX MATCHALL "${PROGRAM}: error:" reports "${output}")
   list(LENGTH reports count)
   if(NOT count EQUAL 1)
