@@ -25,12 +25,6 @@ void check(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument(message);
 }
 
-std::string number(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
 // Every loss must work on both problems: it is tried on a tiny batch of each shape, so that a
 // loss that cannot take binary logits (z-loss) is refused before any training.
 void check_loss(const std::string& name, int classes) {
@@ -69,7 +63,7 @@ void check_positive(const char* option, std::int64_t value) {
 
 void check_rate(const char* option, double value) {
   check(std::isfinite(value) && value > 0.0,
-        std::string(option) + " must be positive and finite, got " + number(value));
+        std::string(option) + " must be positive and finite, got " + format_number(value));
 }
 
 const char* const kFooter = R"(
@@ -103,6 +97,12 @@ Examples:
   imbalanced --part optimizers --optimizers sgd,sgd-clip,adam,adam-clip --csv curves.csv --png curves.png)";
 
 }  // namespace
+
+std::string format_number(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
 
 std::string quote_command(const std::vector<std::string>& args) {
   std::string out;
@@ -258,12 +258,12 @@ Options parse_options(const std::vector<std::string>& args) {
   check_positive("--train", o.train);
   check_positive("--test", o.test);
   check(o.positive_rate > 0.0 && o.positive_rate < 1.0,
-        "--positive-rate must be in (0, 1), got " + number(o.positive_rate));
+        "--positive-rate must be in (0, 1), got " + format_number(o.positive_rate));
   check(o.classes >= 2, "--classes must be at least 2, got " + std::to_string(o.classes));
   check(o.imbalance > 0.0 && o.imbalance < 1.0,
-        "--imbalance must be in (0, 1), got " + number(o.imbalance));
+        "--imbalance must be in (0, 1), got " + format_number(o.imbalance));
   check(std::isfinite(o.separation) && o.separation >= 0.0,
-        "--separation must be >= 0 and finite, got " + number(o.separation));
+        "--separation must be >= 0 and finite, got " + format_number(o.separation));
   check(o.hidden >= 0, "--hidden must be >= 0, got " + std::to_string(o.hidden));
 
   o.losses = split_list(losses);
@@ -284,8 +284,8 @@ Options parse_options(const std::vector<std::string>& args) {
   check_rate("--sgd-lr", o.sgd_lr);
   check_rate("--adam-lr", o.adam_lr);
   check(o.momentum >= 0.0 && o.momentum < 1.0,
-        "--momentum must be in [0, 1), got " + number(o.momentum));
-  check(o.clip >= 0.0 && o.clip <= 1.0, "--clip must be in [0, 1], got " + number(o.clip));
+        "--momentum must be in [0, 1), got " + format_number(o.momentum));
+  check(o.clip >= 0.0 && o.clip <= 1.0, "--clip must be in [0, 1], got " + format_number(o.clip));
 
   check(o.png_width >= 200 && o.png_width <= 10000,
         "--png-width must be in [200, 10000], got " + std::to_string(o.png_width));

@@ -7,6 +7,9 @@
 
 namespace imbalanced {
 
+/// `v` as `operator<<` prints it (6 significant digits), for messages.
+std::string format_number(double v);
+
 /// Process exit codes (also listed in --help).
 enum ExitCode : int { exit_ok = 0, exit_error = 2 };
 

@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <sstream>
 #include <stdexcept>
 
 #include "deepsolve/learned/shuffle.hpp"
+#include "options.hpp"
 
 namespace imbalanced {
 
@@ -47,12 +47,6 @@ Dataset draw(const std::vector<std::int64_t>& counts, const at::Tensor& means, s
   return {(means.index_select(0, y) + noise).to(torch::kFloat32), y};
 }
 
-std::string number(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
 Problem make_problem(const std::string& name, std::uint64_t id, const ProblemSpec& spec,
                      const std::vector<double>& priors, const at::Tensor& means) {
   Problem p;
@@ -87,8 +81,8 @@ std::vector<std::int64_t> class_counts(std::int64_t n, const std::vector<double>
   for (std::size_t k = 0; k < counts.size(); ++k)
     if (counts[k] == 0)
       throw std::invalid_argument(what + " is too small for the class priors: class " +
-                                  std::to_string(k) + " (prior " + number(priors[k] / total) +
-                                  ") would get no sample");
+                                  std::to_string(k) + " (prior " +
+                                  format_number(priors[k] / total) + ") would get no sample");
   return counts;
 }
 

@@ -13,18 +13,19 @@ namespace deepsolve::learned {
 
 namespace {
 
-constexpr const char* kName = "adversarial_comp_sum";
+constexpr const char* kAdversarialCompSumName = "adversarial_comp_sum";
 
 void check_options(const AdversarialCompSumOptions& o) {
-  detail::require_nonnegative(kName, "tau", o.tau());
-  detail::require_nonnegative(kName, "nu", o.nu());
-  detail::require_nonnegative(kName, "gamma", o.gamma());
+  detail::require_nonnegative(kAdversarialCompSumName, "tau", o.tau());
+  detail::require_nonnegative(kAdversarialCompSumName, "nu", o.nu());
+  detail::require_nonnegative(kAdversarialCompSumName, "gamma", o.gamma());
   detail::require(o.p() == 2.0 || (std::isinf(o.p()) && o.p() > 0),
-                  std::string(kName) + ": p must be 2 or infinity, got " + detail::number(o.p()));
-  detail::require(o.steps() >= 1,
-                  std::string(kName) + ": steps must be >= 1, got " + std::to_string(o.steps()));
-  detail::require_nonnegative(kName, "step_size", o.step_size());
-  detail::require_nonnegative(kName, "init_std", o.init_std());
+                  std::string(kAdversarialCompSumName) + ": p must be 2 or infinity, got " +
+                      detail::number(o.p()));
+  detail::require(o.steps() >= 1, std::string(kAdversarialCompSumName) +
+                                      ": steps must be >= 1, got " + std::to_string(o.steps()));
+  detail::require_nonnegative(kAdversarialCompSumName, "step_size", o.step_size());
+  detail::require_nonnegative(kAdversarialCompSumName, "init_std", o.init_std());
 }
 
 // Δh for scores [N, C] and classes [N]: h(x, c) - h(x, y).
@@ -35,8 +36,9 @@ at::Tensor score_differences(const at::Tensor& h, const at::Tensor& classes) {
 at::Tensor call_model(const ScoreFunction& model, const at::Tensor& x, std::int64_t n) {
   at::Tensor h = model(x);
   detail::require(h.defined() && h.dim() == 2 && h.size(0) == n,
-                  std::string(kName) + ": the model must map [N, ...] to scores [N, C], got " +
-                      detail::describe(h) + " for N = " + std::to_string(n));
+                  std::string(kAdversarialCompSumName) +
+                      ": the model must map [N, ...] to scores [N, C], got " + detail::describe(h) +
+                      " for N = " + std::to_string(n));
   return h;
 }
 
@@ -63,10 +65,10 @@ at::Tensor adversarial_input(const ScoreFunction& model, const at::Tensor& x,
                              const at::Tensor& target,
                              const AdversarialCompSumFuncOptions& options) {
   check_options(options);
-  detail::require_floating(kName, "x", x);
-  detail::require(
-      x.dim() >= 1 && x.size(0) > 0,
-      std::string(kName) + ": x must be a non-empty batch [N, ...], got " + detail::describe(x));
+  detail::require_floating(kAdversarialCompSumName, "x", x);
+  detail::require(x.dim() >= 1 && x.size(0) > 0,
+                  std::string(kAdversarialCompSumName) +
+                      ": x must be a non-empty batch [N, ...], got " + detail::describe(x));
   const std::int64_t n = x.size(0);
   const bool l2 = options.p() == 2.0;
   const double gamma = options.gamma();
@@ -79,7 +81,7 @@ at::Tensor adversarial_input(const ScoreFunction& model, const at::Tensor& x,
   {
     torch::NoGradGuard no_grad;
     const at::Tensor h = call_model(model, x, n);
-    classes = detail::class_indices(kName, target, n, h.size(1)).to(h.device());
+    classes = detail::class_indices(kAdversarialCompSumName, target, n, h.size(1)).to(h.device());
     reference = score_differences(h, classes);
   }
   const at::Tensor x0 = x.detach();
@@ -107,13 +109,14 @@ at::Tensor adversarial_input(const ScoreFunction& model, const at::Tensor& x,
 
 at::Tensor score_difference_norm(const ScoreFunction& model, const at::Tensor& x,
                                  const at::Tensor& x_adv, const at::Tensor& target) {
-  detail::require(x.sizes() == x_adv.sizes(), std::string(kName) + ": x " + detail::describe(x) +
-                                                  " and x_adv " + detail::describe(x_adv) +
-                                                  " differ in shape");
+  detail::require(x.sizes() == x_adv.sizes(), std::string(kAdversarialCompSumName) + ": x " +
+                                                  detail::describe(x) + " and x_adv " +
+                                                  detail::describe(x_adv) + " differ in shape");
   const std::int64_t n = x.size(0);
   const at::Tensor h = call_model(model, x, n);
   const at::Tensor h_adv = call_model(model, x_adv, n);
-  const at::Tensor classes = detail::class_indices(kName, target, n, h.size(1)).to(h.device());
+  const at::Tensor classes =
+      detail::class_indices(kAdversarialCompSumName, target, n, h.size(1)).to(h.device());
   return (score_differences(h_adv, classes) - score_differences(h, classes)).norm(2, 1);
 }
 
@@ -124,7 +127,8 @@ at::Tensor adversarial_comp_sum_loss(const ScoreFunction& model, const at::Tenso
   const std::int64_t n = x.size(0);
   const at::Tensor h = call_model(model, x, n);
   const at::Tensor h_adv = call_model(model, x_adv, n);
-  const at::Tensor classes = detail::class_indices(kName, target, n, h.size(1)).to(h.device());
+  const at::Tensor classes =
+      detail::class_indices(kAdversarialCompSumName, target, n, h.size(1)).to(h.device());
   const at::Tensor r = torch::logsumexp(h, 1) - h.gather(1, classes.unsqueeze(1)).squeeze(1);
   const at::Tensor penalty =
       (score_differences(h_adv, classes) - score_differences(h, classes)).norm(2, 1);

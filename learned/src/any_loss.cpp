@@ -27,7 +27,7 @@ std::string metric_name(AnyLossMetric metric) {
 
 namespace {
 
-constexpr const char* kName = "any_loss";
+constexpr const char* kAnyLossName = "any_loss";
 
 // σ(x) with the backward pass σ(x)·σ(-x) evaluated from the saved input. Built from
 // differentiable operations, so double backward works as well.
@@ -86,9 +86,9 @@ at::Tensor one_minus_metric(const at::Tensor& a, const at::Tensor& y, const AnyL
 }
 
 void check_options(const AnyLossOptions& o) {
-  detail::require_positive(kName, "amplifier", o.amplifier());
-  detail::require_positive(kName, "beta", o.beta());
-  detail::require_nonnegative(kName, "eps", o.eps());
+  detail::require_positive(kAnyLossName, "amplifier", o.amplifier());
+  detail::require_positive(kAnyLossName, "beta", o.beta());
+  detail::require_nonnegative(kAnyLossName, "eps", o.eps());
 }
 
 }  // namespace
@@ -106,11 +106,11 @@ at::Tensor anyloss_amplifier(const at::Tensor& p, double amplifier) {
 at::Tensor any_loss(const at::Tensor& input, const at::Tensor& target,
                     const AnyLossFuncOptions& options) {
   check_options(options);
-  detail::require_floating(kName, "input", input);
+  detail::require_floating(kAnyLossName, "input", input);
   detail::require(
       input.dim() == 1 || input.dim() == 2,
-      std::string(kName) + ": input must be [N] or [N, C], got " + detail::describe(input));
-  detail::require(input.size(0) > 0, std::string(kName) + ": the batch is empty");
+      std::string(kAnyLossName) + ": input must be [N] or [N, C], got " + detail::describe(input));
+  detail::require(input.size(0) > 0, std::string(kAnyLossName) + ": the batch is empty");
   const at::Tensor x = input.to(at::kDouble);
 
   at::Tensor p;
@@ -118,16 +118,17 @@ at::Tensor any_loss(const at::Tensor& input, const at::Tensor& target,
   const bool one_vs_rest = input.dim() == 2 && target.defined() && target.dim() == 1;
   if (one_vs_rest) {
     const at::Tensor classes =
-        detail::class_indices(kName, target, input.size(0), input.size(1)).to(input.device());
+        detail::class_indices(kAnyLossName, target, input.size(0), input.size(1))
+            .to(input.device());
     y = torch::one_hot(classes, input.size(1)).to(at::kDouble);
     p = options.from_logits() ? torch::softmax(x, 1) : x;
   } else {
-    y = detail::binary_labels(kName, target, input);
+    y = detail::binary_labels(kAnyLossName, target, input);
     p = options.from_logits() ? stable_sigmoid(x) : x;
   }
   if (!options.from_logits()) {
     detail::require(((p >= 0) & (p <= 1)).all().item<bool>(),
-                    std::string(kName) +
+                    std::string(kAnyLossName) +
                         ": with from_logits(false) the input must hold probabilities in [0, 1]");
   }
   const bool binary = input.dim() == 1;

@@ -11,14 +11,14 @@ namespace deepsolve::learned {
 
 namespace {
 
-constexpr const char* kName = "groco";
+constexpr const char* kGrocoName = "groco";
 
 void check_options(const GroCoOptions& o) {
-  detail::require_positive(kName, "steepness", o.steepness());
-  detail::require(o.topk_neg() >= 1, std::string(kName) + ": topk_neg must be >= 1, got " +
+  detail::require_positive(kGrocoName, "steepness", o.steepness());
+  detail::require(o.topk_neg() >= 1, std::string(kGrocoName) + ": topk_neg must be >= 1, got " +
                                          std::to_string(o.topk_neg()));
-  detail::require_nonnegative(kName, "art_lambda", o.art_lambda());
-  detail::require_nonnegative(kName, "eps", o.eps());
+  detail::require_nonnegative(kGrocoName, "art_lambda", o.art_lambda());
+  detail::require_nonnegative(kGrocoName, "eps", o.eps());
 }
 
 // Per-anchor losses [B].
@@ -44,10 +44,6 @@ at::Tensor per_anchor(const at::Tensor& positive, const at::Tensor& negative,
   return 0.5 * (bce_pos + bce_neg);
 }
 
-at::Tensor normalized(const at::Tensor& z, double eps) {
-  return z / z.norm(2, 1, /*keepdim=*/true).clamp_min(eps);
-}
-
 }  // namespace
 
 namespace functional {
@@ -55,15 +51,15 @@ namespace functional {
 at::Tensor groco_loss_from_similarities(const at::Tensor& positive, const at::Tensor& negative,
                                         const GroCoFuncOptions& options) {
   check_options(options);
-  detail::require_floating(kName, "positive", positive);
-  detail::require_floating(kName, "negative", negative);
+  detail::require_floating(kGrocoName, "positive", positive);
+  detail::require_floating(kGrocoName, "negative", negative);
   detail::require(positive.dim() == 2 && negative.dim() == 2 &&
                       positive.size(0) == negative.size(0) && positive.size(1) >= 1,
-                  std::string(kName) +
+                  std::string(kGrocoName) +
                       ": similarities must be [B, P] (P >= 1 positives) and [B, M], got " +
                       detail::describe(positive) + " and " + detail::describe(negative));
   detail::require(negative.size(1) >= options.topk_neg(),
-                  std::string(kName) + ": topk_neg = " + std::to_string(options.topk_neg()) +
+                  std::string(kGrocoName) + ": topk_neg = " + std::to_string(options.topk_neg()) +
                       " needs at least as many negatives per anchor, got " +
                       std::to_string(negative.size(1)));
   return reduce_loss(per_anchor(positive, negative, options), options.reduction());
@@ -71,19 +67,19 @@ at::Tensor groco_loss_from_similarities(const at::Tensor& positive, const at::Te
 
 at::Tensor groco_loss(const at::Tensor& z1, const at::Tensor& z2, const GroCoFuncOptions& options) {
   check_options(options);
-  detail::require_floating(kName, "z1", z1);
-  detail::require_floating(kName, "z2", z2);
+  detail::require_floating(kGrocoName, "z1", z1);
+  detail::require_floating(kGrocoName, "z2", z2);
   detail::require(z1.dim() == 2 && z1.sizes() == z2.sizes(),
-                  std::string(kName) + ": the views must both be [B, d], got " +
+                  std::string(kGrocoName) + ": the views must both be [B, d], got " +
                       detail::describe(z1) + " and " + detail::describe(z2));
   const std::int64_t b = z1.size(0);
   detail::require(b - 1 >= options.topk_neg(),
-                  std::string(kName) + ": topk_neg = " + std::to_string(options.topk_neg()) +
+                  std::string(kGrocoName) + ": topk_neg = " + std::to_string(options.topk_neg()) +
                       " needs a batch of at least " + std::to_string(options.topk_neg() + 1) +
                       " samples, got " + std::to_string(b));
   const at::Tensor self = torch::eye(b, z1.options().dtype(at::kBool));
-  const at::Tensor n1 = normalized(z1, options.eps());
-  const at::Tensor n2 = normalized(z2, options.eps());
+  const at::Tensor n1 = detail::row_normalized(z1, options.eps());
+  const at::Tensor n2 = detail::row_normalized(z2, options.eps());
   std::vector<at::Tensor> losses;
   for (const auto& [anchor, other] : {std::pair{n1, n2}, std::pair{n2, n1}}) {
     const at::Tensor pos_side = options.stop_grad() ? other.detach() : other;

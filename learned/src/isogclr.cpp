@@ -12,34 +12,31 @@ namespace deepsolve::learned {
 
 namespace {
 
-constexpr const char* kName = "isogclr";
+constexpr const char* kIsogclrName = "isogclr";
 
 void check_options(const ISogCLROptions& o) {
-  detail::require(o.num_samples() >= 1, std::string(kName) + ": num_samples must be >= 1, got " +
+  detail::require(o.num_samples() >= 1, std::string(kIsogclrName) +
+                                            ": num_samples must be >= 1, got " +
                                             std::to_string(o.num_samples()));
   detail::require(
       o.gamma() > 0 && o.gamma() <= 1,
-      std::string(kName) + ": gamma must be in (0, 1], got " + detail::number(o.gamma()));
+      std::string(kIsogclrName) + ": gamma must be in (0, 1], got " + detail::number(o.gamma()));
   detail::require(
       o.beta_u() > 0 && o.beta_u() <= 1,
-      std::string(kName) + ": beta_u must be in (0, 1], got " + detail::number(o.beta_u()));
-  detail::require_nonnegative(kName, "rho", o.rho());
-  detail::require_positive(kName, "tau_min", o.tau_min());
-  detail::require_positive(kName, "tau_max", o.tau_max());
+      std::string(kIsogclrName) + ": beta_u must be in (0, 1], got " + detail::number(o.beta_u()));
+  detail::require_nonnegative(kIsogclrName, "rho", o.rho());
+  detail::require_positive(kIsogclrName, "tau_min", o.tau_min());
+  detail::require_positive(kIsogclrName, "tau_max", o.tau_max());
   detail::require(o.tau_min() <= o.tau_max(),
-                  std::string(kName) + ": tau_min " + detail::number(o.tau_min()) +
+                  std::string(kIsogclrName) + ": tau_min " + detail::number(o.tau_min()) +
                       " is larger than tau_max " + detail::number(o.tau_max()));
   detail::require(o.tau_init() >= o.tau_min() && o.tau_init() <= o.tau_max(),
-                  std::string(kName) + ": tau_init " + detail::number(o.tau_init()) +
+                  std::string(kIsogclrName) + ": tau_init " + detail::number(o.tau_init()) +
                       " is outside [tau_min, tau_max] = [" + detail::number(o.tau_min()) + ", " +
                       detail::number(o.tau_max()) + "]");
-  detail::require_nonnegative(kName, "eta", o.eta());
-  detail::require_positive(kName, "grad_clip", o.grad_clip());
-  detail::require_nonnegative(kName, "eps", o.eps());
-}
-
-at::Tensor normalized(const at::Tensor& z, double eps) {
-  return z / z.norm(2, 1, /*keepdim=*/true).clamp_min(eps);
+  detail::require_nonnegative(kIsogclrName, "eta", o.eta());
+  detail::require_positive(kIsogclrName, "grad_clip", o.grad_clip());
+  detail::require_nonnegative(kIsogclrName, "eps", o.eps());
 }
 
 }  // namespace
@@ -71,37 +68,39 @@ void ISogCLRImpl::pretty_print(std::ostream& stream) const {
 ISogCLRStep ISogCLRImpl::step(std::int64_t side, const at::Tensor& margins, const at::Tensor& ids,
                               const at::Tensor& valid) {
   const std::int64_t sides = tau.size(0);
-  detail::require(side >= 0 && side < sides, std::string(kName) + ": side " + std::to_string(side) +
-                                                 " is not in [0, " + std::to_string(sides) + ")");
-  detail::require_floating(kName, "margins", margins);
+  detail::require(side >= 0 && side < sides, std::string(kIsogclrName) + ": side " +
+                                                 std::to_string(side) + " is not in [0, " +
+                                                 std::to_string(sides) + ")");
+  detail::require_floating(kIsogclrName, "margins", margins);
   const at::Tensor l = margins.dim() == 2 ? margins.unsqueeze(0) : margins;
   detail::require(l.dim() == 3 && l.size(1) >= 1 && l.size(2) >= 1,
-                  std::string(kName) + ": margins must be [V, B, M] or [B, M], got " +
+                  std::string(kIsogclrName) + ": margins must be [V, B, M] or [B, M], got " +
                       detail::describe(margins));
   const std::int64_t views = l.size(0);
   const std::int64_t batch = l.size(1);
   detail::require(ids.defined() && !ids.is_floating_point() && ids.scalar_type() != at::kBool &&
                       ids.dim() == 1 && ids.size(0) == batch,
-                  std::string(kName) + ": ids must be integer [" + std::to_string(batch) +
+                  std::string(kIsogclrName) + ": ids must be integer [" + std::to_string(batch) +
                       "], got " + detail::describe(ids));
   const at::Tensor idx = ids.to(tau.device(), at::kLong);
   const std::int64_t lo = idx.min().item<std::int64_t>();
   const std::int64_t hi = idx.max().item<std::int64_t>();
   detail::require(lo >= 0 && hi < options.num_samples(),
-                  std::string(kName) + ": sample id " + std::to_string(lo < 0 ? lo : hi) +
+                  std::string(kIsogclrName) + ": sample id " + std::to_string(lo < 0 ? lo : hi) +
                       " is out of range [0, " + std::to_string(options.num_samples()) + ")");
   detail::require(std::get<0>(torch::_unique(idx)).numel() == batch,
-                  std::string(kName) + ": the sample ids of a batch must be distinct");
+                  std::string(kIsogclrName) + ": the sample ids of a batch must be distinct");
   at::Tensor mask = !valid.defined()     ? torch::ones_like(l, l.options().dtype(at::kBool))
                     : margins.dim() == 2 ? valid.unsqueeze(0)
                                          : valid;
   detail::require(mask.sizes() == l.sizes() && mask.scalar_type() == at::kBool,
-                  std::string(kName) + ": valid must be a bool tensor of the margins' shape " +
-                      detail::describe(l) + ", got " + detail::describe(mask));
+                  std::string(kIsogclrName) +
+                      ": valid must be a bool tensor of the margins' shape " + detail::describe(l) +
+                      ", got " + detail::describe(mask));
   mask = mask.to(l.device());
   const at::Tensor count = mask.sum(-1).to(at::kDouble);  // [V, B]
   detail::require(count.min().item<double>() >= 1,
-                  std::string(kName) + ": every anchor needs at least one negative");
+                  std::string(kIsogclrName) + ": every anchor needs at least one negative");
 
   const auto device = l.device();
   const at::Tensor tau_b = tau[side].index_select(0, idx).to(device);  // [B]
@@ -152,14 +151,14 @@ ISogCLRStep ISogCLRImpl::step(std::int64_t side, const at::Tensor& margins, cons
 }
 
 at::Tensor ISogCLRImpl::forward(const at::Tensor& z1, const at::Tensor& z2, const at::Tensor& ids) {
-  detail::require_floating(kName, "z1", z1);
-  detail::require_floating(kName, "z2", z2);
+  detail::require_floating(kIsogclrName, "z1", z1);
+  detail::require_floating(kIsogclrName, "z2", z2);
   detail::require(z1.dim() == 2 && z1.size(0) >= 2 && z1.sizes() == z2.sizes(),
-                  std::string(kName) + ": the views must both be [B, d] with B >= 2, got " +
+                  std::string(kIsogclrName) + ": the views must both be [B, d] with B >= 2, got " +
                       detail::describe(z1) + " and " + detail::describe(z2));
   const std::int64_t b = z1.size(0);
-  const at::Tensor a = normalized(z1, options.eps());
-  const at::Tensor c = normalized(z2, options.eps());
+  const at::Tensor a = detail::row_normalized(z1, options.eps());
+  const at::Tensor c = detail::row_normalized(z2, options.eps());
   const at::Tensor not_self = torch::eye(b, a.options().dtype(at::kBool)).logical_not();
   at::Tensor loss;
   if (options.bimodal()) {

@@ -11,8 +11,14 @@
 
 namespace deepsolve::learned::detail {
 
+/// "[4, 3]" (or "undefined").
+std::string shape(const at::Tensor& t);
+
 /// "[4, 3] Float" (or "undefined").
 std::string describe(const at::Tensor& t);
+
+/// The rows of a [N, D] tensor scaled to unit 2-norm (norms below `eps` count as `eps`).
+at::Tensor row_normalized(const at::Tensor& z, double eps);
 
 /// "1.5" with up to 17 significant digits.
 std::string number(double v);

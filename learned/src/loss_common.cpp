@@ -46,6 +46,17 @@ at::Tensor reduce_loss(const at::Tensor& losses, const LossReduction& reduction)
 
 namespace detail {
 
+std::string shape(const at::Tensor& t) {
+  if (!t.defined()) return "undefined";
+  std::ostringstream s;
+  s << t.sizes();
+  return s.str();
+}
+
+at::Tensor row_normalized(const at::Tensor& z, double eps) {
+  return z / z.norm(2, 1, /*keepdim=*/true).clamp_min(eps);
+}
+
 std::string describe(const at::Tensor& t) {
   if (!t.defined()) return "undefined";
   std::ostringstream s;

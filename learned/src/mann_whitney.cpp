@@ -11,7 +11,7 @@ namespace deepsolve::learned {
 
 namespace {
 
-constexpr const char* kName = "mann_whitney";
+constexpr const char* kMannWhitneyName = "mann_whitney";
 
 // Per-query means from the sums of the pair losses and the pair counts of each query [Q]:
 // [Q] (kNone), their sum (kSum), or their mean over the queries that have a pair (kMean).
@@ -34,11 +34,11 @@ namespace functional {
 
 at::Tensor mann_whitney_loss(const at::Tensor& scores, const at::Tensor& labels,
                              const MannWhitneyFuncOptions& options) {
-  detail::require_floating(kName, "scores", scores);
-  const at::Tensor y = detail::binary_labels(kName, labels, scores, "scores") > 0.5;
+  detail::require_floating(kMannWhitneyName, "scores", scores);
+  const at::Tensor y = detail::binary_labels(kMannWhitneyName, labels, scores, "scores") > 0.5;
   if (options.per_query()) {
     detail::require(scores.dim() == 2,
-                    std::string(kName) +
+                    std::string(kMannWhitneyName) +
                         ": per_query without query ids needs a score matrix [Q, D], got " +
                         detail::describe(scores));
     // Row q: pair losses [D, D] of (positive i, negative j) within the row.
@@ -62,14 +62,14 @@ at::Tensor mann_whitney_loss(const at::Tensor& scores, const at::Tensor& labels,
 
 at::Tensor mann_whitney_loss(const at::Tensor& scores, const at::Tensor& labels,
                              const at::Tensor& query_ids, const MannWhitneyFuncOptions& options) {
-  detail::require_floating(kName, "scores", scores);
-  detail::require(scores.dim() == 1, std::string(kName) +
+  detail::require_floating(kMannWhitneyName, "scores", scores);
+  detail::require(scores.dim() == 1, std::string(kMannWhitneyName) +
                                          ": with query ids the scores must be [N], got " +
                                          detail::describe(scores));
-  const at::Tensor y = detail::binary_labels(kName, labels, scores, "scores") > 0.5;
+  const at::Tensor y = detail::binary_labels(kMannWhitneyName, labels, scores, "scores") > 0.5;
   detail::require(query_ids.defined() && !query_ids.is_floating_point() &&
                       query_ids.scalar_type() != at::kBool && query_ids.sizes() == scores.sizes(),
-                  std::string(kName) +
+                  std::string(kMannWhitneyName) +
                       ": query ids must be an integer tensor of the scores' shape " +
                       detail::describe(scores) + ", got " + detail::describe(query_ids));
   // Number the distinct ids 0..Q-1 in increasing order.
@@ -91,8 +91,8 @@ at::Tensor mann_whitney_loss(const at::Tensor& scores, const at::Tensor& labels,
 
 double roc_auc(const at::Tensor& scores, const at::Tensor& labels) {
   torch::NoGradGuard no_grad;
-  detail::require_floating(kName, "scores", scores);
-  const at::Tensor y = detail::binary_labels(kName, labels, scores, "scores") > 0.5;
+  detail::require_floating(kMannWhitneyName, "scores", scores);
+  const at::Tensor y = detail::binary_labels(kMannWhitneyName, labels, scores, "scores") > 0.5;
   const at::Tensor s = scores.detach().to(at::kDouble).reshape({-1});
   const at::Tensor yf = y.reshape({-1});
   const at::Tensor pos = s.masked_select(yf);

@@ -11,11 +11,11 @@ namespace deepsolve::learned {
 
 namespace {
 
-constexpr const char* kName = "nt_xent";
+constexpr const char* kNtXentName = "nt_xent";
 
 void check_options(const NTXentOptions& o) {
-  detail::require_positive(kName, "temperature", o.temperature());
-  detail::require_nonnegative(kName, "eps", o.eps());
+  detail::require_positive(kNtXentName, "temperature", o.temperature());
+  detail::require_nonnegative(kNtXentName, "eps", o.eps());
 }
 
 }  // namespace
@@ -25,10 +25,10 @@ namespace functional {
 at::Tensor nt_xent_loss(const at::Tensor& z1, const at::Tensor& z2,
                         const NTXentFuncOptions& options) {
   check_options(options);
-  detail::require_floating(kName, "z1", z1);
-  detail::require_floating(kName, "z2", z2);
+  detail::require_floating(kNtXentName, "z1", z1);
+  detail::require_floating(kNtXentName, "z2", z2);
   detail::require(z1.dim() == 2 && z1.size(0) >= 1 && z1.sizes() == z2.sizes(),
-                  std::string(kName) + ": the views must both be [N, d] with N >= 1, got " +
+                  std::string(kNtXentName) + ": the views must both be [N, d] with N >= 1, got " +
                       detail::describe(z1) + " and " + detail::describe(z2));
   const std::int64_t n = z1.size(0);
   at::Tensor z = torch::cat({z1, z2}, 0);
@@ -44,10 +44,10 @@ at::Tensor nt_xent_loss(const at::Tensor& z1, const at::Tensor& z2,
 }
 
 at::Tensor nt_xent_loss(const at::Tensor& z, const NTXentFuncOptions& options) {
-  detail::require_floating(kName, "z", z);
-  detail::require(
-      z.dim() == 2 && z.size(0) >= 2 && z.size(0) % 2 == 0,
-      std::string(kName) + ": z must be [2N, d] (two views stacked), got " + detail::describe(z));
+  detail::require_floating(kNtXentName, "z", z);
+  detail::require(z.dim() == 2 && z.size(0) >= 2 && z.size(0) % 2 == 0,
+                  std::string(kNtXentName) + ": z must be [2N, d] (two views stacked), got " +
+                      detail::describe(z));
   const std::int64_t n = z.size(0) / 2;
   return nt_xent_loss(z.narrow(0, 0, n), z.narrow(0, n, n), options);
 }

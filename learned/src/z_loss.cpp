@@ -11,13 +11,13 @@ namespace deepsolve::learned {
 
 namespace {
 
-constexpr const char* kName = "z_loss";
+constexpr const char* kZLossName = "z_loss";
 
 void check_options(const ZLossOptions& o) {
-  detail::require_positive(kName, "a", o.a());
+  detail::require_positive(kZLossName, "a", o.a());
   detail::require(std::isfinite(o.b()),
-                  std::string(kName) + ": b must be finite, got " + detail::number(o.b()));
-  detail::require_nonnegative(kName, "eps", o.eps());
+                  std::string(kZLossName) + ": b must be finite, got " + detail::number(o.b()));
+  detail::require_nonnegative(kZLossName, "eps", o.eps());
 }
 
 }  // namespace
@@ -27,12 +27,12 @@ namespace functional {
 at::Tensor z_loss(const at::Tensor& scores, const at::Tensor& target,
                   const ZLossFuncOptions& options) {
   check_options(options);
-  detail::require_floating(kName, "scores", scores);
+  detail::require_floating(kZLossName, "scores", scores);
   detail::require(scores.dim() == 2 && scores.size(1) >= 2,
-                  std::string(kName) + ": scores must be [N, D] with D >= 2 classes, got " +
+                  std::string(kZLossName) + ": scores must be [N, D] with D >= 2 classes, got " +
                       detail::describe(scores));
   const at::Tensor classes =
-      detail::class_indices(kName, target, scores.size(0), scores.size(1)).to(scores.device());
+      detail::class_indices(kZLossName, target, scores.size(0), scores.size(1)).to(scores.device());
   const at::Tensor mu = scores.mean(1, /*keepdim=*/true);
   const at::Tensor var = (scores - mu).pow(2).mean(1, /*keepdim=*/true);
   // sqrt has an infinite derivative at 0: evaluate it only where the variance is positive.

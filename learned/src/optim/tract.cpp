@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "../loss_checks.hpp"
 #include "deepsolve/learned/optim/optimizer_util.hpp"
 
 namespace deepsolve::learned {
@@ -12,12 +13,6 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
-
-std::string shape(const at::Tensor& t) {
-  std::string s = "[";
-  for (int64_t d = 0; d < t.dim(); ++d) s += (d ? ", " : "") + std::to_string(t.size(d));
-  return s + "]";
-}
 
 std::vector<int64_t> to_vector(const torch::ExpandingArray<2>& a) {
   const c10::ArrayRef<int64_t> r = a;
@@ -145,8 +140,7 @@ at::Tensor tract_weight_gradient(const at::Tensor& inputs, const at::Tensor& out
     throw std::invalid_argument(
         "tract_weight_gradient: inputs (b, n) and output gradients "
         "(b, m) must have the same rows, got " +
-        (inputs.defined() ? shape(inputs) : std::string("undefined")) + " and " +
-        (output_grads.defined() ? shape(output_grads) : std::string("undefined")));
+        detail::shape(inputs) + " and " + detail::shape(output_grads));
   return weight_gradient(inputs, output_grads, lambda, branch);
 }
 
@@ -154,12 +148,12 @@ at::Tensor tract_linear(const at::Tensor& input, const at::Tensor& weight, const
                         double lambda, TrActBranch branch) {
   require_positive("tract_linear", "lambda", lambda);
   if (weight.dim() != 2 || input.dim() < 1 || input.size(-1) != weight.size(1))
-    throw std::invalid_argument("tract_linear: input " + shape(input) +
-                                " does not fit the weight " + shape(weight) +
+    throw std::invalid_argument("tract_linear: input " + detail::shape(input) +
+                                " does not fit the weight " + detail::shape(weight) +
                                 " (expected (..., n) and (m, n))");
   if (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0)))
-    throw std::invalid_argument("tract_linear: bias " + shape(bias) + " does not fit the weight " +
-                                shape(weight));
+    throw std::invalid_argument("tract_linear: bias " + detail::shape(bias) +
+                                " does not fit the weight " + detail::shape(weight));
   // Custom functions of LibTorch 1.13 take no undefined tensors: an empty stand-in for no bias.
   return TrActLinearFunction::apply(input, weight, bias_or_empty(bias, weight), bias.defined(),
                                     lambda, static_cast<int64_t>(branch));
@@ -171,12 +165,12 @@ at::Tensor tract_conv2d(const at::Tensor& input, const at::Tensor& weight, const
                         TrActBranch branch) {
   require_positive("tract_conv2d", "lambda", lambda);
   if (input.dim() != 4 || weight.dim() != 4 || input.size(1) != weight.size(1))
-    throw std::invalid_argument("tract_conv2d: input " + shape(input) +
-                                " does not fit the weight " + shape(weight) +
+    throw std::invalid_argument("tract_conv2d: input " + detail::shape(input) +
+                                " does not fit the weight " + detail::shape(weight) +
                                 " (expected (B, C, H, W) and (O, C, kh, kw); groups must be 1)");
   if (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0)))
-    throw std::invalid_argument("tract_conv2d: bias " + shape(bias) + " does not fit the weight " +
-                                shape(weight));
+    throw std::invalid_argument("tract_conv2d: bias " + detail::shape(bias) +
+                                " does not fit the weight " + detail::shape(weight));
   return TrActConv2dFunction::apply(input, weight, bias_or_empty(bias, weight), bias.defined(),
                                     lambda, static_cast<int64_t>(branch), to_vector(stride),
                                     to_vector(padding), to_vector(dilation));
