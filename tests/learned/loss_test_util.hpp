@@ -1,4 +1,5 @@
-// Helpers of the loss tests: finite-difference gradient checks in float64 and error checks.
+// Helpers of the loss tests: finite-difference gradient checks in float64 (error checks:
+// expect_error from tests/support).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,7 +10,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "../support/expect_error.hpp"
+
 namespace deepsolve::learned::testing {
+
+using deepsolve_test::expect_error;
 
 /// Compares autograd's gradient of the scalar f at x0 with central differences (step h), entry
 /// by entry, in float64; also asserts that the gradient is not identically zero.
@@ -34,19 +39,6 @@ inline void expect_gradient_matches(const std::function<at::Tensor(const at::Ten
     const double fd = (fp - fm) / (2 * h);
     const double ad = g[i].item<double>();
     EXPECT_NEAR(ad, fd, tol * (1 + std::abs(fd))) << "entry " << i;
-  }
-}
-
-/// Expects f to throw std::invalid_argument whose message contains every one of `parts`.
-template <class F>
-void expect_invalid(F&& f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception; expected one mentioning '" << *parts.begin() << "'";
-  } catch (const std::invalid_argument& e) {
-    for (const std::string& part : parts)
-      EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
-          << "'" << e.what() << "' lacks '" << part << "'";
   }
 }
 

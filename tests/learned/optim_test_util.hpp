@@ -1,5 +1,6 @@
-// Helpers of the optimizer tests (test_optim_*.cpp): tensors from lists, closeness checks,
-// an expected-error check, and a save/load round trip of an optimizer through torch::save.
+// Helpers of the optimizer tests (test_optim_*.cpp): tensors from lists, closeness checks
+// (expect_error from tests/support), and a save/load round trip of an optimizer through
+// torch::save.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,7 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "../support/expect_error.hpp"
+
 namespace optim_test {
+
+using deepsolve_test::expect_error;
 
 inline torch::Tensor vec(std::vector<double> v) {
   return torch::tensor(v, torch::kFloat64);
@@ -28,19 +33,6 @@ inline void expect_near(const torch::Tensor& actual, std::vector<double> expecte
   ASSERT_EQ(a.numel(), static_cast<int64_t>(expected.size()));
   for (size_t i = 0; i < expected.size(); ++i)
     EXPECT_NEAR(a[static_cast<int64_t>(i)].item<double>(), expected[i], tol) << "entry " << i;
-}
-
-/// Runs f, expects an exception of type E whose message contains every one of `parts`.
-template <class E = std::exception, class F>
-void expect_error(F&& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception; expected one containing '" << parts.front() << "'";
-  } catch (const E& e) {
-    const std::string what = e.what();
-    for (const auto& p : parts)
-      EXPECT_NE(what.find(p), std::string::npos) << "message: " << what << "\nmissing: " << p;
-  }
 }
 
 /// A fixed quadratic with a linear term over a list of parameters:

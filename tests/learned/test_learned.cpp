@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 
+#include "../support/expect_error.hpp"
 #include "deepsolve/learned/atomic_file.hpp"
 #include "deepsolve/learned/checkpoint.hpp"
 #include "deepsolve/learned/device.hpp"
@@ -20,7 +21,6 @@
 #include "deepsolve/learned/progress.hpp"
 #include "deepsolve/learned/shuffle.hpp"
 #include "deepsolve/learned/trainer.hpp"
-#include "expect_error.hpp"
 #include "temp_dir.hpp"
 #include "tiny_model.hpp"
 
@@ -34,7 +34,7 @@ namespace {
 
 using learned_test::TempDir;
 
-using learned_test::expect_error;
+using deepsolve_test::expect_error;
 
 std::string slurp(const std::string& path) {
   return dl::read_whole_file(path);

@@ -16,8 +16,8 @@
 
 namespace dl = deepsolve::learned;
 namespace F = deepsolve::learned::functional;
+using dl::testing::expect_error;
 using dl::testing::expect_gradient_matches;
-using dl::testing::expect_invalid;
 using dl::testing::f64;
 
 namespace {
@@ -215,21 +215,36 @@ TEST(AnyLoss, ModuleMatchesFunctional) {
 
 TEST(AnyLoss, BadInput) {
   const auto opts = dl::AnyLossOptions().from_logits(false);
-  expect_invalid([&] { F::any_loss(kP, kY, dl::AnyLossOptions().amplifier(0)); },
-                 {"amplifier", "0"});
-  expect_invalid([&] { F::any_loss(kP, kY, dl::AnyLossOptions().beta(-1)); }, {"beta", "-1"});
-  expect_invalid([&] { F::any_loss(kP, kY, dl::AnyLossOptions().eps(-1e-3)); }, {"eps", "-0.001"});
-  expect_invalid([&] { F::any_loss(kP, f64({1, 0, 2, 0}), opts); }, {"0 or 1", "2"});
-  expect_invalid([&] { F::any_loss(kP, f64({1, 0, 1}), opts); }, {"[3]", "[4]"});
-  expect_invalid([&] { F::any_loss(f64({1.5, 0.2, 0.1, 0.3}), kY, opts); }, {"[0, 1]"});
-  expect_invalid(
+  expect_error<std::invalid_argument>(
+      [&] { F::any_loss(kP, kY, dl::AnyLossOptions().amplifier(0)); }, {"amplifier", "0"});
+  expect_error<std::invalid_argument>([&] { F::any_loss(kP, kY, dl::AnyLossOptions().beta(-1)); },
+                                      {"beta", "-1"});
+  expect_error<std::invalid_argument>([&] { F::any_loss(kP, kY, dl::AnyLossOptions().eps(-1e-3)); },
+                                      {"eps", "-0.001"});
+  expect_error<std::invalid_argument>(
+      [&] {
+        F::any_loss(kP, f64({1, 0, 2, 0}), opts);
+      },
+      {"0 or 1", "2"});
+  expect_error<std::invalid_argument>(
+      [&] {
+        F::any_loss(kP, f64({1, 0, 1}), opts);
+      },
+      {"[3]", "[4]"});
+  expect_error<std::invalid_argument>(
+      [&] {
+        F::any_loss(f64({1.5, 0.2, 0.1, 0.3}), kY, opts);
+      },
+      {"[0, 1]"});
+  expect_error<std::invalid_argument>(
       [&] {
         F::any_loss(torch::zeros({3, 2}, torch::kDouble), torch::tensor({0, 2, 1}));
       },
       {"class index 2", "[0, 2)"});
-  expect_invalid([&] { F::any_loss(torch::zeros({0}, torch::kDouble), torch::zeros({0})); },
-                 {"empty"});
-  expect_invalid([&] { dl::AnyLoss(dl::AnyLossOptions().amplifier(-73)); }, {"amplifier", "-73"});
+  expect_error<std::invalid_argument>(
+      [&] { F::any_loss(torch::zeros({0}, torch::kDouble), torch::zeros({0})); }, {"empty"});
+  expect_error<std::invalid_argument>([&] { dl::AnyLoss(dl::AnyLossOptions().amplifier(-73)); },
+                                      {"amplifier", "-73"});
 }
 
 // ----------------------------------------------------------------------------------- comp-sum
@@ -314,21 +329,34 @@ TEST(CompSum, BinaryLogitsAndLargeScores) {
 
 TEST(CompSum, BadInput) {
   const at::Tensor h = torch::zeros({2, 3}, torch::kDouble);
-  expect_invalid([&] { F::comp_sum_loss(h, torch::tensor({0, 1}), -0.5); }, {"tau", "-0.5"});
-  expect_invalid(
+  expect_error<std::invalid_argument>(
+      [&] {
+        F::comp_sum_loss(h, torch::tensor({0, 1}), -0.5);
+      },
+      {"tau", "-0.5"});
+  expect_error<std::invalid_argument>(
       [&] {
         F::comp_sum_loss(h, torch::tensor({0, 3}), 1.0);
       },
       {"class index 3", "[0, 3)"});
-  expect_invalid([&] { F::comp_sum_loss(h, torch::tensor({0, -1}), 1.0); }, {"class index -1"});
-  expect_invalid([&] { F::comp_sum_loss(h, torch::tensor({0, 1, 1}), 1.0); }, {"[2]"});
-  expect_invalid([&] { F::comp_sum_loss(h, f64({0, 1}), 1.0); }, {"integer"});
-  expect_invalid(
+  expect_error<std::invalid_argument>(
+      [&] {
+        F::comp_sum_loss(h, torch::tensor({0, -1}), 1.0);
+      },
+      {"class index -1"});
+  expect_error<std::invalid_argument>(
+      [&] {
+        F::comp_sum_loss(h, torch::tensor({0, 1, 1}), 1.0);
+      },
+      {"[2]"});
+  expect_error<std::invalid_argument>([&] { F::comp_sum_loss(h, f64({0, 1}), 1.0); }, {"integer"});
+  expect_error<std::invalid_argument>(
       [&] {
         F::comp_sum_loss(torch::zeros({2, 3, 1}), torch::tensor({0, 1}), 1.0);
       },
       {"[N, C]"});
-  expect_invalid([&] { dl::CompSumLoss(dl::CompSumOptions(-1)); }, {"tau", "-1"});
+  expect_error<std::invalid_argument>([&] { dl::CompSumLoss(dl::CompSumOptions(-1)); },
+                                      {"tau", "-1"});
   dl::CompSumLoss module(dl::CompSumOptions(1.5));
   std::ostringstream s;
   s << *module;
@@ -433,16 +461,20 @@ TEST(AdversarialCompSum, BadInput) {
   const auto call = [&](const dl::AdversarialCompSumOptions& o) {
     return F::adversarial_comp_sum_loss(model, x, y, o);
   };
-  expect_invalid([&] { call(dl::AdversarialCompSumOptions().p(1)); },
-                 {"p must be 2 or infinity", "1"});
-  expect_invalid([&] { call(dl::AdversarialCompSumOptions().gamma(-0.1)); }, {"gamma", "-0.1"});
-  expect_invalid([&] { call(dl::AdversarialCompSumOptions().nu(-1)); }, {"nu"});
-  expect_invalid([&] { call(dl::AdversarialCompSumOptions().tau(-1)); }, {"tau"});
-  expect_invalid([&] { call(dl::AdversarialCompSumOptions().steps(0)); }, {"steps", "0"});
-  expect_invalid(
+  expect_error<std::invalid_argument>([&] { call(dl::AdversarialCompSumOptions().p(1)); },
+                                      {"p must be 2 or infinity", "1"});
+  expect_error<std::invalid_argument>([&] { call(dl::AdversarialCompSumOptions().gamma(-0.1)); },
+                                      {"gamma", "-0.1"});
+  expect_error<std::invalid_argument>([&] { call(dl::AdversarialCompSumOptions().nu(-1)); },
+                                      {"nu"});
+  expect_error<std::invalid_argument>([&] { call(dl::AdversarialCompSumOptions().tau(-1)); },
+                                      {"tau"});
+  expect_error<std::invalid_argument>([&] { call(dl::AdversarialCompSumOptions().steps(0)); },
+                                      {"steps", "0"});
+  expect_error<std::invalid_argument>(
       [&] { F::adversarial_comp_sum_loss([](const at::Tensor& t) { return t.sum(1); }, x, y, {}); },
       {"scores [N, C]"});
-  expect_invalid(
+  expect_error<std::invalid_argument>(
       [&] {
         F::adversarial_comp_sum_loss(model, x, torch::tensor({0, 5}), {});
       },
@@ -507,13 +539,22 @@ TEST(ZLoss, Reductions) {
 TEST(ZLoss, BadInput) {
   const at::Tensor o = torch::zeros({2, 3}, torch::kDouble);
   const at::Tensor c = torch::tensor({0, 1});
-  expect_invalid([&] { F::z_loss(o, c, dl::ZLossOptions().a(0)); }, {"a must be > 0", "got 0"});
-  expect_invalid([&] { F::z_loss(o, c, dl::ZLossOptions().a(-2)); }, {"a", "-2"});
-  expect_invalid([&] { F::z_loss(o, c, dl::ZLossOptions().eps(-1)); }, {"eps"});
-  expect_invalid([&] { F::z_loss(o, c, dl::ZLossOptions().b(NAN)); }, {"b must be finite"});
-  expect_invalid([&] { F::z_loss(torch::zeros({2, 1}), c); }, {"D >= 2"});
-  expect_invalid([&] { F::z_loss(o, torch::tensor({0, 3})); }, {"class index 3"});
-  expect_invalid([&] { dl::ZLoss(dl::ZLossOptions().a(0)); }, {"a must be > 0"});
+  expect_error<std::invalid_argument>([&] { F::z_loss(o, c, dl::ZLossOptions().a(0)); },
+                                      {"a must be > 0", "got 0"});
+  expect_error<std::invalid_argument>([&] { F::z_loss(o, c, dl::ZLossOptions().a(-2)); },
+                                      {"a", "-2"});
+  expect_error<std::invalid_argument>([&] { F::z_loss(o, c, dl::ZLossOptions().eps(-1)); },
+                                      {"eps"});
+  expect_error<std::invalid_argument>([&] { F::z_loss(o, c, dl::ZLossOptions().b(NAN)); },
+                                      {"b must be finite"});
+  expect_error<std::invalid_argument>([&] { F::z_loss(torch::zeros({2, 1}), c); }, {"D >= 2"});
+  expect_error<std::invalid_argument>(
+      [&] {
+        F::z_loss(o, torch::tensor({0, 3}));
+      },
+      {"class index 3"});
+  expect_error<std::invalid_argument>([&] { dl::ZLoss(dl::ZLossOptions().a(0)); },
+                                      {"a must be > 0"});
 }
 
 // ----------------------------------------------------------------------------------- registry
@@ -536,7 +577,7 @@ TEST(LossRegistry, EveryNameTrainsBinaryAndMultiClass) {
       EXPECT_TRUE(std::isfinite(value.item<double>()));
       EXPECT_GT(torch::autograd::grad({value}, {x})[0].abs().sum().item<double>(), 0);
     } else {
-      expect_invalid([&] { loss(z, yb); }, {"z-loss", "[N, C]"});
+      expect_error<std::invalid_argument>([&] { loss(z, yb); }, {"z-loss", "[N, C]"});
     }
     at::Tensor x = h.clone().requires_grad_(true);
     const at::Tensor value = loss(x, yc);
@@ -576,22 +617,24 @@ TEST(LossRegistry, NamesMapToTheirLosses) {
 }
 
 TEST(LossRegistry, UnknownNamesAndBadHyperParameters) {
-  expect_invalid([] { dl::make_classification_loss("focal"); },
-                 {"unknown classification loss 'focal'", "cross-entropy", "anyloss-mcc", "mw"});
-  expect_invalid(
+  expect_error<std::invalid_argument>(
+      [] { dl::make_classification_loss("focal"); },
+      {"unknown classification loss 'focal'", "cross-entropy", "anyloss-mcc", "mw"});
+  expect_error<std::invalid_argument>(
       [] { dl::make_classification_loss("gce", dl::ClassificationLossOptions().gce_q(1.5)); },
       {"gce_q", "1.5"});
-  expect_invalid(
+  expect_error<std::invalid_argument>(
       [] { dl::make_classification_loss("comp-sum", dl::ClassificationLossOptions().tau(-1)); },
       {"tau", "-1"});
-  expect_invalid(
+  expect_error<std::invalid_argument>(
       [] {
         dl::make_classification_loss("anyloss-f1", dl::ClassificationLossOptions().amplifier(0));
       },
       {"amplifier"});
-  expect_invalid(
+  expect_error<std::invalid_argument>(
       [] { dl::make_classification_loss("z-loss", dl::ClassificationLossOptions().z_a(-1)); },
       {"a must be > 0", "-1"});
   EXPECT_EQ(dl::reduction_name(dl::reduction_from_name("sum")), "sum");
-  expect_invalid([] { dl::reduction_from_name("avg"); }, {"avg", "none, mean, sum"});
+  expect_error<std::invalid_argument>([] { dl::reduction_from_name("avg"); },
+                                      {"avg", "none, mean, sum"});
 }

@@ -16,8 +16,8 @@
 
 namespace dl = deepsolve::learned;
 namespace F = deepsolve::learned::functional;
+using dl::testing::expect_error;
 using dl::testing::expect_gradient_matches;
-using dl::testing::expect_invalid;
 using dl::testing::f64;
 
 namespace {
@@ -142,20 +142,32 @@ TEST(MannWhitney, NoPairGivesZero) {
 
 TEST(MannWhitney, BadInput) {
   const at::Tensor s = f64({1, 2, 3});
-  expect_invalid([&] { F::mann_whitney_loss(s, f64({1, 0, 2})); }, {"0 or 1", "2"});
-  expect_invalid([&] { F::mann_whitney_loss(s, f64({1, 0})); }, {"[2]", "[3]"});
-  expect_invalid([&] { F::mann_whitney_loss(s, f64({1, 0, 0}), f64({0, 0, 1})); }, {"query ids"});
-  expect_invalid(
+  expect_error<std::invalid_argument>(
+      [&] {
+        F::mann_whitney_loss(s, f64({1, 0, 2}));
+      },
+      {"0 or 1", "2"});
+  expect_error<std::invalid_argument>(
+      [&] {
+        F::mann_whitney_loss(s, f64({1, 0}));
+      },
+      {"[2]", "[3]"});
+  expect_error<std::invalid_argument>(
+      [&] {
+        F::mann_whitney_loss(s, f64({1, 0, 0}), f64({0, 0, 1}));
+      },
+      {"query ids"});
+  expect_error<std::invalid_argument>(
       [&] {
         F::mann_whitney_loss(s, f64({1, 0, 0}), torch::tensor({0, 1}));
       },
       {"query ids"});
-  expect_invalid(
+  expect_error<std::invalid_argument>(
       [&] {
         F::mann_whitney_loss(s, f64({1, 0, 0}), dl::MannWhitneyOptions().per_query(true));
       },
       {"per_query", "[Q, D]"});
-  expect_invalid(
+  expect_error<std::invalid_argument>(
       [&] {
         F::mann_whitney_loss(torch::tensor({1, 2}), torch::tensor({1, 0}));
       },
@@ -210,15 +222,21 @@ TEST(NTXent, GradientsMatchFiniteDifferences) {
 
 TEST(NTXent, BadInput) {
   const at::Tensor z = torch::randn({2, 3}, torch::kDouble);
-  expect_invalid([&] { F::nt_xent_loss(z, z, 0.0); }, {"temperature", "0"});
-  expect_invalid([&] { F::nt_xent_loss(z, z, -0.1); }, {"temperature", "-0.1"});
-  expect_invalid(
+  expect_error<std::invalid_argument>([&] { F::nt_xent_loss(z, z, 0.0); }, {"temperature", "0"});
+  expect_error<std::invalid_argument>([&] { F::nt_xent_loss(z, z, -0.1); },
+                                      {"temperature", "-0.1"});
+  expect_error<std::invalid_argument>(
       [&] {
         F::nt_xent_loss(z, torch::randn({3, 3}, torch::kDouble));
       },
       {"[2, 3]", "[3, 3]"});
-  expect_invalid([&] { F::nt_xent_loss(torch::randn({3, 3}, torch::kDouble)); }, {"[2N, d]"});
-  expect_invalid([&] { dl::NTXentLoss(dl::NTXentOptions(-1)); }, {"temperature"});
+  expect_error<std::invalid_argument>(
+      [&] {
+        F::nt_xent_loss(torch::randn({3, 3}, torch::kDouble));
+      },
+      {"[2N, d]"});
+  expect_error<std::invalid_argument>([&] { dl::NTXentLoss(dl::NTXentOptions(-1)); },
+                                      {"temperature"});
 }
 
 // ------------------------------------------------------------------------------------ iSogCLR
@@ -372,22 +390,39 @@ TEST(ISogCLR, StateBuffersAndSides) {
 }
 
 TEST(ISogCLR, BadInput) {
-  expect_invalid([] { dl::ISogCLR(dl::ISogCLROptions(0)); }, {"num_samples", "0"});
-  expect_invalid([] { dl::ISogCLR(dl::ISogCLROptions(5).gamma(0)); }, {"gamma", "(0, 1]"});
-  expect_invalid([] { dl::ISogCLR(dl::ISogCLROptions(5).tau_init(2)); }, {"tau_init 2"});
-  expect_invalid([] { dl::ISogCLR(dl::ISogCLROptions(5).tau_min(-1)); }, {"tau_min", "-1"});
-  expect_invalid([] { dl::ISogCLR(dl::ISogCLROptions(5).rho(-1)); }, {"rho", "-1"});
+  expect_error<std::invalid_argument>([] { dl::ISogCLR(dl::ISogCLROptions(0)); },
+                                      {"num_samples", "0"});
+  expect_error<std::invalid_argument>([] { dl::ISogCLR(dl::ISogCLROptions(5).gamma(0)); },
+                                      {"gamma", "(0, 1]"});
+  expect_error<std::invalid_argument>([] { dl::ISogCLR(dl::ISogCLROptions(5).tau_init(2)); },
+                                      {"tau_init 2"});
+  expect_error<std::invalid_argument>([] { dl::ISogCLR(dl::ISogCLROptions(5).tau_min(-1)); },
+                                      {"tau_min", "-1"});
+  expect_error<std::invalid_argument>([] { dl::ISogCLR(dl::ISogCLROptions(5).rho(-1)); },
+                                      {"rho", "-1"});
   dl::ISogCLR module(dl::ISogCLROptions(5));
   const at::Tensor l = torch::zeros({2, 3}, torch::kDouble);
-  expect_invalid([&] { module->step(0, l, torch::tensor({1, 1})); }, {"distinct"});
-  expect_invalid([&] { module->step(0, l, torch::tensor({1, 5})); }, {"sample id 5", "[0, 5)"});
-  expect_invalid([&] { module->step(1, l, torch::tensor({1, 2})); }, {"side 1"});
-  expect_invalid(
+  expect_error<std::invalid_argument>(
+      [&] {
+        module->step(0, l, torch::tensor({1, 1}));
+      },
+      {"distinct"});
+  expect_error<std::invalid_argument>(
+      [&] {
+        module->step(0, l, torch::tensor({1, 5}));
+      },
+      {"sample id 5", "[0, 5)"});
+  expect_error<std::invalid_argument>(
+      [&] {
+        module->step(1, l, torch::tensor({1, 2}));
+      },
+      {"side 1"});
+  expect_error<std::invalid_argument>(
       [&] {
         module->step(0, l, torch::tensor({1, 2}), torch::zeros({2, 3}, torch::kBool));
       },
       {"at least one negative"});
-  expect_invalid(
+  expect_error<std::invalid_argument>(
       [&] {
         module(torch::randn({3, 2}), torch::randn({2, 2}), torch::tensor({0, 1}));
       },
@@ -469,16 +504,23 @@ TEST(GroCo, ReductionsAndBadInput) {
   EXPECT_NEAR(F::groco_loss(z1, z2).item<float>(), none.mean().item<float>(), 1e-6);
   EXPECT_NEAR(F::groco_loss(z1, z2, dl::GroCoOptions().reduction(torch::kSum)).item<float>(),
               none.sum().item<float>(), 1e-4);
-  expect_invalid([&] { F::groco_loss(z1.narrow(0, 0, 10), z2.narrow(0, 0, 10)); },
-                 {"topk_neg = 10", "at least 11", "got 10"});
-  expect_invalid([&] { F::groco_loss(z1, z2, dl::GroCoOptions().topk_neg(0)); }, {"topk_neg", "0"});
-  expect_invalid([&] { F::groco_loss(z1, z2, dl::GroCoOptions().steepness(-1)); }, {"steepness"});
-  expect_invalid(
+  expect_error<std::invalid_argument>(
+      [&] { F::groco_loss(z1.narrow(0, 0, 10), z2.narrow(0, 0, 10)); },
+      {"topk_neg = 10", "at least 11", "got 10"});
+  expect_error<std::invalid_argument>(
+      [&] { F::groco_loss(z1, z2, dl::GroCoOptions().topk_neg(0)); }, {"topk_neg", "0"});
+  expect_error<std::invalid_argument>(
+      [&] { F::groco_loss(z1, z2, dl::GroCoOptions().steepness(-1)); }, {"steepness"});
+  expect_error<std::invalid_argument>(
       [&] {
         F::groco_loss_from_similarities(torch::zeros({2, 1}), torch::zeros({2, 5}));
       },
       {"topk_neg = 10", "got 5"});
-  expect_invalid([&] { dl::odd_even_soft_sort(torch::zeros({2, 2, 2})); }, {"[n] or [B, n]"});
+  expect_error<std::invalid_argument>(
+      [&] {
+        dl::odd_even_soft_sort(torch::zeros({2, 2, 2}));
+      },
+      {"[n] or [B, n]"});
   dl::GroCoLoss module;
   std::ostringstream text;
   text << *module;

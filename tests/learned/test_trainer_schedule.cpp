@@ -13,24 +13,21 @@
 #include <utility>
 #include <vector>
 
+#include "../support/expect_error.hpp"
 #include "deepsolve/learned/checkpoint.hpp"
 #include "deepsolve/learned/lr_schedule.hpp"
 #include "deepsolve/learned/trainer.hpp"
-#include "expect_error.hpp"
 #include "temp_dir.hpp"
 #include "tiny_model.hpp"
 
 namespace dl = deepsolve::learned;
 namespace fs = std::filesystem;
+using deepsolve_test::expect_error;
 using learned_test::make_tiny;
 using learned_test::Regression;
 using learned_test::Tiny;
 
 namespace {
-
-void expect_invalid(const std::function<void()>& f, const std::string& expected_part) {
-  learned_test::expect_error<std::invalid_argument>(f, expected_part);
-}
 
 double lr_of(const std::string& text, double base, std::int64_t epoch, std::int64_t epochs) {
   return dl::scheduled_lr(dl::parse_lr_schedule(text), base, epoch, epochs);
@@ -62,8 +59,10 @@ TEST(LrSchedule, ValuesAtGivenEpochs) {
   EXPECT_EQ(lr_of("constant:warmup=3", 1.0, 4, 10), 1.0);
   EXPECT_DOUBLE_EQ(lr_of("cosine:warmup=1", 1.0, 1, 5), 0.5);
   EXPECT_DOUBLE_EQ(lr_of("cosine:warmup=1", 1.0, 2, 5), (1.0 + std::sqrt(0.5)) / 2.0);
-  expect_invalid([] { lr_of("constant", 1.0, 0, 5); }, "epoch 0 is outside 1..5");
-  expect_invalid([] { lr_of("constant", 1.0, 6, 5); }, "epoch 6 is outside 1..5");
+  expect_error<std::invalid_argument>([] { lr_of("constant", 1.0, 0, 5); },
+                                      "epoch 0 is outside 1..5");
+  expect_error<std::invalid_argument>([] { lr_of("constant", 1.0, 6, 5); },
+                                      "epoch 6 is outside 1..5");
 }
 
 TEST(LrSchedule, ParsesAndPrints) {
@@ -89,7 +88,7 @@ TEST(LrSchedule, ParsesAndPrints) {
 
 TEST(LrSchedule, ErrorsNameTheBadPart) {
   const auto bad = [](const std::string& text, const std::string& expected) {
-    expect_invalid([&] { dl::parse_lr_schedule(text); }, expected);
+    expect_error<std::invalid_argument>([&] { dl::parse_lr_schedule(text); }, expected);
   };
   bad("linear",
       "learning-rate schedule 'linear': unknown schedule 'linear' (valid: constant, "
@@ -280,10 +279,13 @@ TEST(TrainerSchedule, BadOptions) {
   torch::optim::Adam adam(model->parameters());
   const auto task = data.task(model);
   const auto options = dl::TrainerOptions().batch_size(2).print_progress(false);
-  expect_invalid([&] { dl::fit(*model, adam, task, dl::TrainerOptions(options).patience(2)); },
-                 "early stopping (patience 2) needs a validation set; there is none");
-  expect_invalid([&] { dl::fit(*model, adam, task, dl::TrainerOptions(options).patience(-1)); },
-                 "patience must be >= 0, got -1");
-  expect_invalid([&] { dl::fit(*model, adam, task, dl::TrainerOptions(options).min_delta(-1)); },
-                 "min_delta must be >= 0 and finite");
+  expect_error<std::invalid_argument>(
+      [&] { dl::fit(*model, adam, task, dl::TrainerOptions(options).patience(2)); },
+      "early stopping (patience 2) needs a validation set; there is none");
+  expect_error<std::invalid_argument>(
+      [&] { dl::fit(*model, adam, task, dl::TrainerOptions(options).patience(-1)); },
+      "patience must be >= 0, got -1");
+  expect_error<std::invalid_argument>(
+      [&] { dl::fit(*model, adam, task, dl::TrainerOptions(options).min_delta(-1)); },
+      "min_delta must be >= 0 and finite");
 }

@@ -18,6 +18,7 @@
 
 #include <Eigen/SparseCholesky>
 
+#include "../support/expect_error.hpp"
 #include "deepsolve/solvers/dcdm/loss.hpp"
 #include "deepsolve/solvers/dcdm/training_data.hpp"
 #include "deepsolve/solvers/eigen_operator.hpp"
@@ -28,6 +29,7 @@
 
 using namespace deepsolve::solvers;
 using namespace deepsolve::solvers::dcdm;
+using deepsolve_test::expect_error;
 using deepsolve::testing::test_grids;
 
 namespace {
@@ -71,19 +73,6 @@ std::string read_bytes(const std::string& path) {
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-/// Runs `f`, expects an exception of type E whose message contains every one of `parts`.
-template <class E>
-void expect_error(const std::function<void()>& f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception thrown";
-  } catch (const E& e) {
-    const std::string what = e.what();
-    for (const auto& p : parts)
-      EXPECT_NE(what.find(p), std::string::npos) << "'" << p << "' not in: " << what;
-  }
 }
 
 RitzDatasetOptions small_options() {

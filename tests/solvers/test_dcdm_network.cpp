@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "../support/expect_error.hpp"
 #include "deepsolve/solvers/dcdm/model_file.hpp"
 #include "deepsolve/solvers/dcdm/network.hpp"
 #include "deepsolve/solvers/dcdm/network_direction.hpp"
@@ -24,6 +25,7 @@
 
 using namespace deepsolve::solvers;
 using namespace deepsolve::solvers::dcdm;
+using deepsolve_test::expect_error;
 namespace fs = std::filesystem;
 
 namespace {
@@ -62,19 +64,6 @@ std::string read_bytes(const std::string& path) {
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
-}
-
-// Expects `f` to throw std::runtime_error whose message contains every one of `parts`.
-template <class F>
-void expect_runtime_error(F&& f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception; expected one mentioning " << *parts.begin();
-  } catch (const std::runtime_error& e) {
-    for (const auto& p : parts)
-      EXPECT_NE(std::string(e.what()).find(p), std::string::npos)
-          << "message '" << e.what() << "' lacks '" << p << "'";
-  }
 }
 
 torch::Tensor random_input(std::vector<std::int64_t> shape, std::uint64_t seed) {
@@ -322,37 +311,40 @@ TEST(DcdmModelFile, BadFilesGiveErrorsNamingTheFile) {
   ASSERT_GT(bytes.size(), 1000u);
 
   // Wrong dimension: a 2D model on a 3D grid.
-  expect_runtime_error([&] { NetworkDirection(good, Grid::unit_box(3, 8)); },
-                       {good, "a 2D model cannot be applied to a 3D grid"});
+  expect_error<std::runtime_error>([&] { NetworkDirection(good, Grid::unit_box(3, 8)); },
+                                   {good, "a 2D model cannot be applied to a 3D grid"});
   // Truncated: the first half of a valid file.
   const std::string truncated = dir.file("truncated.pt");
   write_bytes(truncated, bytes.substr(0, bytes.size() / 2));
-  expect_runtime_error([&] { load_direction_network(truncated); }, {truncated, "truncated"});
-  expect_runtime_error([&] { load_dcdm_model(truncated); }, {truncated});
+  expect_error<std::runtime_error>([&] { load_direction_network(truncated); },
+                                   {truncated, "truncated"});
+  expect_error<std::runtime_error>([&] { load_dcdm_model(truncated); }, {truncated});
   // Missing.
   const std::string missing = dir.file("no_such_model.pt");
-  expect_runtime_error([&] { load_direction_network(missing); }, {missing, "cannot open"});
-  expect_runtime_error([&] { NetworkDirection(missing, Grid::unit_box(2, 8)); }, {missing});
+  expect_error<std::runtime_error>([&] { load_direction_network(missing); },
+                                   {missing, "cannot open"});
+  expect_error<std::runtime_error>([&] { NetworkDirection(missing, Grid::unit_box(2, 8)); },
+                                   {missing});
   // Garbage, and an empty file.
   const std::string garbage = dir.file("garbage.pt");
   write_bytes(garbage, "this is not a model file, just some text\n");
-  expect_runtime_error([&] { load_direction_network(garbage); }, {garbage});
+  expect_error<std::runtime_error>([&] { load_direction_network(garbage); }, {garbage});
   const std::string corrupt = dir.file("corrupt.pt");  // a zip signature, then junk
   write_bytes(corrupt, std::string("PK\x03\x04", 4) + bytes.substr(bytes.size() / 3, 500));
-  expect_runtime_error([&] { load_direction_network(corrupt); }, {corrupt, "corrupt"});
+  expect_error<std::runtime_error>([&] { load_direction_network(corrupt); }, {corrupt, "corrupt"});
   std::string flipped = bytes;  // the first local file header damaged
   for (std::size_t i = 10; i < 40; ++i) flipped[i] = static_cast<char>(~flipped[i]);
   write_bytes(corrupt, flipped);
-  expect_runtime_error([&] { load_direction_network(corrupt); }, {corrupt});
+  expect_error<std::runtime_error>([&] { load_direction_network(corrupt); }, {corrupt});
   const std::string empty = dir.file("empty.pt");
   write_bytes(empty, "");
-  expect_runtime_error([&] { load_dcdm_model(empty); }, {empty});
+  expect_error<std::runtime_error>([&] { load_dcdm_model(empty); }, {empty});
   // A TorchScript file is not a native model file (but loads through load_direction_network).
-  expect_runtime_error([&] { load_dcdm_model(data_file("tiny_conv2d.pt")); },
-                       {"tiny_conv2d.pt", "not a deepsolve DCDM model file"});
+  expect_error<std::runtime_error>([&] { load_dcdm_model(data_file("tiny_conv2d.pt")); },
+                                   {"tiny_conv2d.pt", "not a deepsolve DCDM model file"});
   // A wrong input shape: a 3D tensor into a 2D model.
   auto net = load_direction_network(good);
-  expect_runtime_error(
+  expect_error<std::runtime_error>(
       [&] {
         (*net)(torch::zeros({1, 1, 4, 4, 4}));
       },
@@ -393,16 +385,16 @@ TEST(DcdmModelFile, TorchScriptModelMatchesPython) {
   EXPECT_NE(direction.describe().find("tiny_conv2d.pt"), std::string::npos);
 
   // The same model on a 3D grid is refused at construction.
-  expect_runtime_error([&] { NetworkDirection(path, Grid::unit_box(3, 4)); },
-                       {"tiny_conv2d.pt", "a 2D model cannot be applied to a 3D grid"});
+  expect_error<std::runtime_error>([&] { NetworkDirection(path, Grid::unit_box(3, 4)); },
+                                   {"tiny_conv2d.pt", "a 2D model cannot be applied to a 3D grid"});
   // A model whose output is smaller than its input (an unpadded conv) is refused when applied;
   // its dimension comes from its weight's rank, as it carries no extra file.
   const std::string shrink = data_file("tiny_shrink2d.pt");
   NetworkDirection bad(shrink, Grid::unit_box(2, 8));
   EXPECT_EQ(bad.network().dim(), 2);
   std::vector<double> r64(64, 1.0), q64(64);
-  expect_runtime_error([&] { bad.apply(r64.data(), q64.data()); },
-                       {"tiny_shrink2d.pt", "returned shape [1, 1, 6, 6]"});
+  expect_error<std::runtime_error>([&] { bad.apply(r64.data(), q64.data()); },
+                                   {"tiny_shrink2d.pt", "returned shape [1, 1, 6, 6]"});
 }
 
 TEST(NetworkDirection, AppliesTheNetworkOnArraysAndTensorsAndMasks) {
