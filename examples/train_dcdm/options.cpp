@@ -163,6 +163,11 @@ Options parse_options(const std::vector<std::string>& args) {
                "Also feed the cell types (fluid, air) to the network as input channels (an "
                "extension; the reference network sees the residual only)")
       ->group(net);
+  app.add_option("--init", o.init,
+                 "Start from the weights of MODEL (a deepsolve model file with the same network "
+                 "options), e.g. one trained on a smaller grid, instead of random weights")
+      ->type_name("MODEL")
+      ->group(net);
 
   app.add_option("--epochs", o.epochs, "Total epochs (with --resume: up to this many)")
       ->capture_default_str()

@@ -31,6 +31,7 @@ struct Options {
   int levels = 1;
   std::string activation = "relu";
   bool cell_inputs = false;
+  std::string init;  ///< start from this model file's weights (same network options)
   // Training.
   std::int64_t epochs = 10;
   std::int64_t batch = 10;

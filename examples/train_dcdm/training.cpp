@@ -122,7 +122,8 @@ json dataset_settings(const dcdm::RitzDataset& data) {
           {"fnv1a", hex64(fnv1a(t.data_ptr(), static_cast<std::size_t>(t.nbytes())))}};
 }
 
-json training_settings(const Options& o, std::int64_t train, std::int64_t validation) {
+json training_settings(const Options& o, std::int64_t train, std::int64_t validation,
+                       const std::string& init_fnv1a) {
   json j = {{"batch", o.batch},
             {"lr", o.lr},
             {"optimizer", o.optimizer},
@@ -132,9 +133,35 @@ json training_settings(const Options& o, std::int64_t train, std::int64_t valida
             {"min_delta", o.min_delta},
             {"train_samples", train},
             {"validation_samples", validation},
-            {"seed", o.seed}};
+            {"seed", o.seed},
+            {"init_fnv1a", init_fnv1a}};
   if (optimizer_has_momentum(o.optimizer)) j["momentum"] = o.momentum;
   return j;
+}
+
+// --init: the parameters of a model file whose network has exactly `options`.
+std::vector<torch::Tensor> initial_parameters(const std::string& path,
+                                              const dcdm::DcdmNetOptions& options) {
+  const dcdm::LoadedDcdmModel model = dcdm::load_dcdm_model(path);
+  const std::string theirs = model.net->options().describe();
+  if (theirs != options.describe())
+    throw std::invalid_argument("--init " + path + ": the model's network is " + theirs +
+                                "; this run's is " + options.describe() +
+                                " (give the same network options)");
+  std::vector<torch::Tensor> parameters;
+  for (const torch::Tensor& p : model.net->parameters()) parameters.push_back(p.detach().clone());
+  return parameters;
+}
+
+// Identifies --init's weights in the checkpoint's settings ("" without --init).
+std::string parameters_fnv1a(const std::vector<torch::Tensor>& parameters) {
+  if (parameters.empty()) return "";
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const torch::Tensor& p : parameters) {
+    const torch::Tensor c = p.contiguous();
+    h = fnv1a(c.data_ptr(), static_cast<std::size_t>(c.nbytes()), h);
+  }
+  return hex64(h);
 }
 
 const char* section_name(const std::string& section) {
@@ -150,6 +177,7 @@ json stored_setting(const json& section, const std::string& name, const std::str
   if (name == "training" && key == "lr_schedule") return "constant";
   if (name == "training" && key == "patience") return 0;
   if (name == "training" && key == "min_delta") return 0.0;
+  if (name == "training" && key == "init_fnv1a") return "";
   return json();
 }
 
@@ -270,6 +298,7 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
   std::optional<ds::Grid> grid;
   std::string device_name;
   dcdm::DcdmNetOptions net_options;
+  std::vector<torch::Tensor> init;  // --init's parameters
   dl::collectively(dp, [&] {
     check_writable("--out", o.out);
     check_writable("--checkpoint", o.checkpoint);
@@ -279,6 +308,7 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
     net_options = network_options(o);
     net_options.validate();
     device_name = dl::resolve_device(o.device, dp.rank());
+    if (!o.init.empty()) init = initial_parameters(o.init, net_options);
   });
   json settings = {{"grid", grid_settings(*grid)}, {"network", network_settings(net_options)}};
   json commands = json::array();  // the command lines of the runs before this one
@@ -319,7 +349,7 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
                                   std::to_string(validation) + " are for validation)");
   });
   settings["dataset"] = dataset_settings(data);
-  settings["training"] = training_settings(o, training, validation);
+  settings["training"] = training_settings(o, training, validation, parameters_fnv1a(init));
   print(o, dp,
         "dataset: " + loaded.source + ": " + std::to_string(count) + " samples from " +
             std::to_string(data.info().lanczos_steps) + " Lanczos steps, " +
@@ -330,6 +360,11 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
   const torch::Device device(device_name);
   torch::manual_seed(o.seed);
   dcdm::DcdmNet net(net_options);
+  if (!init.empty()) {  // --resume then replaces them with the checkpoint's
+    torch::NoGradGuard no_grad;
+    const std::vector<torch::Tensor> parameters = net->parameters();
+    for (std::size_t i = 0; i < parameters.size(); ++i) parameters[i].copy_(init[i]);
+  }
   net->to(device);
   // By name from the registry; every other setting keeps the optimizer's default (adam and sgd
   // are LibTorch's own, with its defaults).
@@ -342,7 +377,8 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
         "network: " + net_options.describe() + ", " + std::to_string(net->num_parameters()) +
             " parameters, on " + device_name + ", " + std::to_string(torch::get_num_threads()) +
             " thread" + (torch::get_num_threads() == 1 ? "" : "s") + " x " +
-            std::to_string(dp.size()) + " rank" + (dp.size() == 1 ? "" : "s"));
+            std::to_string(dp.size()) + " rank" + (dp.size() == 1 ? "" : "s") +
+            (o.init.empty() ? std::string() : ", weights from " + o.init));
   print(o, dp,
         "training: " + std::to_string(o.epochs) + " epochs, batch " + std::to_string(o.batch) +
             ", " + o.optimizer + " lr " + format_double(o.lr) +
@@ -437,6 +473,7 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
   if (optimizer_has_momentum(o.optimizer))
     info.metadata["momentum"] = format_double(o.momentum, "%.17g");
   if (!later.empty()) info.metadata["resume_commands"] = later;
+  if (!o.init.empty()) info.metadata["init"] = o.init;
   if (result.stopped_early) info.metadata["stopped_early"] = std::to_string(result.stopped_epoch);
   dl::collectively(dp, [&] {
     if (dp.is_root()) dcdm::save_dcdm_model(o.out, net, info);
