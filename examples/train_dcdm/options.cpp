@@ -41,9 +41,9 @@ What it does: builds the grid, loads the dataset (or generates it once with Lanc
 
 Resuming: run the same command with --resume (and --epochs at least the checkpoint's). Every
   setting that changes the result (grid, dataset, network, batch, learning rate and its schedule,
-  optimizer, validation fraction, patience and min delta, seed) must match the checkpoint's; on one
-  rank the final model is then bit for bit that of an uninterrupted run. A cosine schedule runs
-  over --epochs, so resume with the same --epochs to get the same rates.
+  optimizer, validation fraction, patience and min delta, seed, --init's weights) must match the
+  checkpoint's; on one rank the final model is then bit for bit that of an uninterrupted run. A
+  cosine schedule runs over --epochs, so resume with the same --epochs to get the same rates.
 
 Learning-rate schedules (--lr-schedule, one rate per epoch; docs/learned.md): constant,
   step:every=K[,gamma=G], exponential:gamma=G, cosine[:min=M]; any of them with warmup=W (a linear
