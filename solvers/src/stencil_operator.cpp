@@ -210,7 +210,10 @@ void StencilOperator::apply(const double* x, const Box& input, double* y) const 
     variable_coefficients() ? apply_variable<3>(x, input, y) : apply_constant<3>(x, input, y);
 }
 
-namespace {
+// A named namespace, not an anonymous one: the lambdas below capture these types, and where this
+// file is included (a unity build) GCC warns about closure members of anonymous-namespace type
+// (-Wsubobject-linkage).
+namespace row_sweep {
 
 // Pointers to the x values of one row of owned cells and of its four neighbour rows in y and z.
 // Neighbour rows that are not in the input box are replaced by a row of zeros (they can only lie
@@ -285,12 +288,13 @@ void sweep(const Box& owned, Piece&& piece) {
   }
 }
 
-}  // namespace
+}  // namespace row_sweep
 
 // Cells 1 .. nx-2 of a row are covered by its runs; cells 0 and nx-1 check their x neighbours
 // explicitly, since those may lie outside the input box.
 template <int Dim>
 void StencilOperator::apply_constant(const double* x, const Box& in, double* y) const {
+  using namespace row_sweep;
   const int nx = owned_.n[0];
   const int ny = owned_.n[1];
   const SweepGeometry geo(owned_, in, zero_row_.data() + 1);
@@ -352,6 +356,7 @@ void StencilOperator::apply_constant(const double* x, const Box& in, double* y) 
 
 template <int Dim>
 void StencilOperator::apply_variable(const double* x, const Box& in, double* y) const {
+  using namespace row_sweep;
   const int nx = owned_.n[0];
   const int ny = owned_.n[1];
   const SweepGeometry geo(owned_, in, zero_row_.data() + 1);
