@@ -89,13 +89,21 @@ LanczosResult<typename Space::vector> lanczos(const Space& space, const Operator
   Eigen::VectorXd diag = Eigen::Map<const Eigen::VectorXd>(result.alpha.data(), m);
   Eigen::VectorXd sub(std::max(m - 1, 0));
   for (int i = 0; i + 1 < m; ++i) sub[i] = result.beta[i];
+  // Eigen's tridiagonal QR deflates when |beta_i| <= eps sqrt(|alpha_i| + |alpha_i+1|), a test
+  // that is not scale invariant: for a T with entries ~1e5 (a Poisson matrix with h = 1/128) it
+  // asks for off-diagonals below round-off and can fail to converge. Its dense solver scales the
+  // matrix to unit size first; do the same here and scale the eigenvalues back.
+  const double scale =
+      std::max(diag.cwiseAbs().maxCoeff(), sub.size() > 0 ? sub.cwiseAbs().maxCoeff() : 0.0);
+  const double inv_scale = scale > 0.0 ? 1.0 / scale : 1.0;
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig;
-  eig.computeFromTridiagonal(diag, sub, Eigen::ComputeEigenvectors);
+  eig.computeFromTridiagonal(diag * inv_scale, sub * inv_scale, Eigen::ComputeEigenvectors);
   if (eig.info() != Eigen::Success)
-    throw std::runtime_error("Lanczos: the tridiagonal eigensolver did not converge");
+    throw std::runtime_error("Lanczos: the tridiagonal eigensolver did not converge (" +
+                             std::to_string(m) + " steps)");
   const Eigen::MatrixXd& S = eig.eigenvectors();
   for (int i = 0; i < m; ++i) {
-    result.ritz_values.push_back(eig.eigenvalues()[i]);
+    result.ritz_values.push_back(eig.eigenvalues()[i] / inv_scale);
     result.residual_bounds.push_back(beta_last * std::abs(S(m - 1, i)));
   }
   if (options.compute_vectors()) {
