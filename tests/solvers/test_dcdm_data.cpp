@@ -29,8 +29,8 @@
 
 using namespace deepsolve::solvers;
 using namespace deepsolve::solvers::dcdm;
-using deepsolve_test::expect_error;
 using deepsolve::testing::test_grids;
+using deepsolve_test::expect_error;
 
 namespace {
 
@@ -262,6 +262,11 @@ TEST(DcdmDataset, RejectsBadOptions) {
   solid.set_cells(std::vector<CellType>(16, CellType::solid));
   expect_error<std::invalid_argument>([&] { generate_ritz_dataset(solid, RitzDatasetOptions()); },
                                       {"no fluid cells"});
+  // 10^6 steps on 128^3 would need about 30 TiB: refused before Lanczos starts.
+  Grid large = Grid::unit_box(3, 128);
+  expect_error<std::invalid_argument>(
+      [&] { compute_ritz_basis(large, RitzDatasetOptions().lanczos_steps(1000000)); },
+      {"1000000 Lanczos steps", "128x128x128", "GiB", "memory available", "lanczos_steps"});
 }
 
 TEST(DcdmDataset, SaveLoadRoundTrip) {

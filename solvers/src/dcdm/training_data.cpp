@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iomanip>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -85,6 +87,39 @@ void check_options(const RitzDatasetOptions& o) {
         std::to_string(o.low_mode_scale()));
 }
 
+/// MemAvailable from /proc/meminfo in bytes; nullopt where there is no such file (not Linux).
+std::optional<double> available_memory_bytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  double kib = 0.0;
+  while (meminfo >> key >> kib) {
+    if (key == "MemAvailable:") return kib * 1024.0;
+    meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return std::nullopt;
+}
+
+/// Lanczos holds its basis and the Ritz vectors at once (m vectors each, at most one per fluid
+/// cell) and the m x m eigenvectors of T. A run that cannot fit would grind for hours before
+/// the system kills it, so refuse it up front.
+void check_memory(const Grid& grid, const RitzDatasetOptions& options) {
+  const double m = static_cast<double>(
+      std::min<std::int64_t>(options.lanczos_steps(), grid.count(CellType::fluid)));
+  const double needed = 8.0 * m * (2.0 * static_cast<double>(grid.num_cells()) + m);
+  const std::optional<double> available = available_memory_bytes();
+  if (!available || needed <= *available) return;
+  auto gib = [](double bytes) {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(1) << bytes / (1024.0 * 1024.0 * 1024.0) << " GiB";
+    return s.str();
+  };
+  throw std::invalid_argument(
+      "compute_ritz_basis: " + std::to_string(options.lanczos_steps()) +
+      " Lanczos steps on the grid (" + grid.describe() + ") need about " + gib(needed) +
+      " (2 x steps x cells x 8 bytes of vectors, plus steps^2 x 8), more than the " +
+      gib(*available) + " of memory available; lower lanczos_steps");
+}
+
 }  // namespace
 
 RitzBasis compute_ritz_basis(const Grid& grid, const RitzDatasetOptions& options) {
@@ -93,6 +128,7 @@ RitzBasis compute_ritz_basis(const Grid& grid, const RitzDatasetOptions& options
   if (grid.count(CellType::fluid) == 0)
     throw std::invalid_argument("compute_ritz_basis: the grid (" + grid.describe() +
                                 ") has no fluid cells");
+  check_memory(grid, options);
   const StencilOperator op(grid);
   auto apply = [&](const Eigen::VectorXd& in, Eigen::VectorXd& out) {
     op.apply(in.data(), out.data());
