@@ -262,7 +262,7 @@ TEST(DcdmDataset, RejectsBadOptions) {
   solid.set_cells(std::vector<CellType>(16, CellType::solid));
   expect_error<std::invalid_argument>([&] { generate_ritz_dataset(solid, RitzDatasetOptions()); },
                                       {"no fluid cells"});
-  // 10^6 steps on 128^3 would need about 30 TiB: refused before Lanczos starts.
+  // 10^6 steps on 128^3 would need about 38 TiB: refused before Lanczos starts.
   Grid large = Grid::unit_box(3, 128);
   expect_error<std::invalid_argument>(
       [&] { compute_ritz_basis(large, RitzDatasetOptions().lanczos_steps(1000000)); },

@@ -106,9 +106,9 @@ TEST(Lanczos, StopsOnAnInvariantSubspace) {
 TEST(Lanczos, LongRunsOnFineSpacingsConverge) {
   // Long runs on operators with large entries (1/h^2 up to 1e10). Eigen's tridiagonal eigensolver,
   // called on T as it is, fails to converge on some of these (its deflation test is not scale
-  // invariant; which spacing fails depends on round-off: with -O2 it was h = 1e-5, with
-  // -march=native h = 1e-2 and 1e-4). Every Ritz value must lie within its residual bound of an
-  // eigenvalue of A, and the extreme ones must be converged.
+  // invariant; which spacing fails depends on round-off, so on the compiler flags: with -O2 it
+  // was h = 1e-5, with -O3 -march=native 1e-2 and 1e-4 among others). Every Ritz value must lie
+  // within its residual bound of an eigenvalue of A, and the extreme ones must be converged.
   Grid unit(2, {40, 40, 1}, {1.0, 1.0, 1.0});
   apply_geometry(unit, "sphere");
   std::vector<std::int64_t> fluid;
