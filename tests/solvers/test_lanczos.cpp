@@ -22,6 +22,31 @@ Eigen::VectorXd random_vector(std::int64_t n, std::uint64_t seed) {
   return v;
 }
 
+std::vector<std::int64_t> fluid_cells(const Grid& grid) {
+  std::vector<std::int64_t> fluid;
+  for (std::int64_t c = 0; c < grid.num_cells(); ++c)
+    if (grid.cells()[c] == CellType::fluid) fluid.push_back(c);
+  return fluid;
+}
+
+// A random start vector supported on the fluid cells: only the fluid block is reachable from it.
+Eigen::VectorXd fluid_start(const Grid& grid, std::uint64_t seed) {
+  Eigen::VectorXd start = random_vector(grid.num_cells(), seed);
+  for (std::int64_t c = 0; c < grid.num_cells(); ++c)
+    if (grid.cells()[c] != CellType::fluid) start[c] = 0.0;
+  return start;
+}
+
+// The fluid-fluid block of A as a dense matrix, for a reference eigendecomposition.
+Eigen::MatrixXd dense_fluid_block(const Grid& grid, const SparseMatrix& A) {
+  const std::vector<std::int64_t> fluid = fluid_cells(grid);
+  const auto n = static_cast<Eigen::Index>(fluid.size());
+  Eigen::MatrixXd dense(n, n);
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = 0; j < n; ++j) dense(i, j) = A.coeff(fluid[i], fluid[j]);
+  return dense;
+}
+
 Grid obstacle_grid() {
   Grid g(2, {11, 9, 1}, {0.1, 0.1, 1.0});
   g.set_boundary(Face::y_lo, Boundary::neumann);
@@ -34,19 +59,9 @@ Grid obstacle_grid() {
 TEST(Lanczos, FullRunReproducesTheWholeSpectrum) {
   const Grid grid = obstacle_grid();
   const SparseMatrix A = assemble_eigen_matrix(grid);
-  // Only the fluid block is reachable from a start vector supported on fluid cells.
-  Eigen::VectorXd start = random_vector(grid.num_cells(), 1);
-  std::vector<std::int64_t> fluid;
-  for (std::int64_t c = 0; c < grid.num_cells(); ++c) {
-    if (grid.cells()[c] == CellType::fluid)
-      fluid.push_back(c);
-    else
-      start[c] = 0.0;
-  }
-  const auto n = static_cast<Eigen::Index>(fluid.size());
-  Eigen::MatrixXd dense(n, n);
-  for (Eigen::Index i = 0; i < n; ++i)
-    for (Eigen::Index j = 0; j < n; ++j) dense(i, j) = A.coeff(fluid[i], fluid[j]);
+  const Eigen::VectorXd start = fluid_start(grid, 1);
+  const Eigen::MatrixXd dense = dense_fluid_block(grid, A);
+  const Eigen::Index n = dense.rows();
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> reference(dense);
 
   auto op = [&](const Eigen::VectorXd& x, Eigen::VectorXd& y) { y = A * x; };
@@ -111,27 +126,19 @@ TEST(Lanczos, LongRunsOnFineSpacingsConverge) {
   // within its residual bound of an eigenvalue of A, and the extreme ones must be converged.
   Grid unit(2, {40, 40, 1}, {1.0, 1.0, 1.0});
   apply_geometry(unit, "sphere");
-  std::vector<std::int64_t> fluid;
-  for (std::int64_t c = 0; c < unit.num_cells(); ++c)
-    if (unit.cells()[c] == CellType::fluid) fluid.push_back(c);
-  const SparseMatrix A_unit = assemble_eigen_matrix(unit);
-  const auto n = static_cast<Eigen::Index>(fluid.size());
-  Eigen::MatrixXd dense(n, n);
-  for (Eigen::Index i = 0; i < n; ++i)
-    for (Eigen::Index j = 0; j < n; ++j) dense(i, j) = A_unit.coeff(fluid[i], fluid[j]);
   const Eigen::VectorXd unit_eigenvalues =
-      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(dense, Eigen::EigenvaluesOnly).eigenvalues();
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(
+          dense_fluid_block(unit, assemble_eigen_matrix(unit)), Eigen::EigenvaluesOnly)
+          .eigenvalues();
 
   for (double h : {1e-2, 1e-4, 1e-5}) {
     SCOPED_TRACE("spacing " + std::to_string(h));
     Grid grid(2, {40, 40, 1}, {h, h, 1.0});
     apply_geometry(grid, "sphere");
     const SparseMatrix A = assemble_eigen_matrix(grid);
-    Eigen::VectorXd start = random_vector(grid.num_cells(), 5);
-    for (std::int64_t c = 0; c < grid.num_cells(); ++c)
-      if (grid.cells()[c] != CellType::fluid) start[c] = 0.0;
     auto op = [&](const Eigen::VectorXd& x, Eigen::VectorXd& y) { y = A * x; };
-    const auto result = lanczos(EigenSpace{}, op, start, LanczosOptions().steps(1000));
+    const auto result =
+        lanczos(EigenSpace{}, op, fluid_start(grid, 5), LanczosOptions().steps(1000));
     ASSERT_EQ(result.steps, 1000);
     const Eigen::VectorXd eigenvalues = unit_eigenvalues / (h * h);
     const double lmax = eigenvalues.maxCoeff();
