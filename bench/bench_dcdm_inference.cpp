@@ -66,8 +66,6 @@ Json options_json(const dcdm::DcdmNetOptions& o) {
   j["half_convs"] = o.half_convs();
   j["up_convs"] = o.up_convs();
   j["pooling_levels"] = o.pooling_levels();
-  j["recursive_levels"] = o.recursive_levels();
-  j["coarsest_size"] = o.coarsest_size();
   j["activation"] = dcdm::to_string(o.activation());
   j["padding"] = dcdm::to_string(o.padding());
   j["cell_type_inputs"] = o.cell_type_inputs();

@@ -46,9 +46,6 @@ class DcdmNet(nn.Module):
         self.activation = o["activation"]
         self.padding = o["padding"]
         self.levels = o["pooling_levels"]
-        # Recursive levels: one shared down1/up1, the level count from the grid (levels_for).
-        self.recursive = bool(o.get("recursive_levels", False))
-        self.coarsest = o.get("coarsest_size", 8)
         self.cell_type_inputs = bool(o["cell_type_inputs"])
         c = o["channels"]
         conv = nn.Conv3d if self.dim == 3 else nn.Conv2d
@@ -60,12 +57,12 @@ class DcdmNet(nn.Module):
         self.first = conv(3 if self.cell_type_inputs else 1, c, 3, padding=1)
         self.full = convs(o["full_convs"])
         self.down = []
-        for level in range(1, 2 if self.recursive else self.levels):
+        for level in range(1, self.levels):
             setattr(self, f"down{level}", convs(o["full_convs"]))
             self.down.append(getattr(self, f"down{level}"))
         self.coarse = convs(o["half_convs"])
         self.up_levels = []
-        for level in range(1, 2 if self.recursive else self.levels):
+        for level in range(1, self.levels):
             setattr(self, f"up{level}", convs(o["up_convs"]))
             self.up_levels.append(getattr(self, f"up{level}"))
         self.up = convs(o["up_convs"])
@@ -97,27 +94,16 @@ class DcdmNet(nn.Module):
     def upsample_to(t, like):
         return F.interpolate(t, size=list(like.shape[2:]), mode="nearest")
 
-    def levels_for(self, min_size):
-        if not self.recursive:
-            return self.levels
-        levels = 1
-        while levels < 30 and -(-min_size // (1 << levels)) > self.coarsest:
-            levels += 1
-        return levels
-
-    def stages(self, stage_list, level):
-        return stage_list[0 if self.recursive else level - 1]
-
-    def network(self, x, levels):
+    def network(self, x):
         h = self.act(self.full[0](self.first(x)))
         h = self.stage(self.full, 1, h)
         skips = [h]
-        for level in range(1, levels):
-            h = self.stage(self.stages(self.down, level), 0, self.pool(h))
+        for down in self.down:
+            h = self.stage(down, 0, self.pool(h))
             skips.append(h)
         h = self.stage(self.coarse, 0, self.pool(h))
-        for level in range(levels - 1, 0, -1):
-            h = self.stage(self.stages(self.up_levels, level), 0,
+        for level in range(len(self.up_levels), 0, -1):
+            h = self.stage(self.up_levels[level - 1], 0,
                            self.upsample_to(h, skips[level]) + skips[level])
         h = self.stage(self.up, 0, self.upsample_to(h, skips[0]) + skips[0])
         return self.last(h)
@@ -130,18 +116,17 @@ class DcdmNet(nn.Module):
             cells_per_sample = float(x[0].numel())
             inp = torch.cat([x * math.sqrt(cells_per_sample),
                              cells.to(x.dtype).expand(expanded)], 1)
-        levels = self.levels_for(min(x.shape[2:]))
-        multiple = 1 << levels
+        multiple = 1 << self.levels
         pad = []  # F.pad order: last axis first, (low, high) per axis
         for a in range(self.dim + 1, 1, -1):
             pad += [0, (multiple - x.shape[a] % multiple) % multiple]
         if any(pad):
             mode = "constant" if self.padding == "zero" else "replicate"
-            y = self.network(F.pad(inp, pad, mode=mode), levels)
+            y = self.network(F.pad(inp, pad, mode=mode))
             for a in range(2, self.dim + 2):
                 y = y.narrow(a, 0, x.shape[a])
             return y
-        return self.network(inp, levels)
+        return self.network(inp)
 
 
 def time_each(f, reps):

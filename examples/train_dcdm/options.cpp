@@ -152,21 +152,9 @@ Options parse_options(const std::vector<std::string>& args) {
   app.add_option("--up-convs", o.up_convs, "Convs after the last upsampling")
       ->type_name("N")
       ->group(net);
-  auto* levels =
-      app.add_option("--levels", o.levels, "2x average-pooling levels (the reference: 1)")
-          ->capture_default_str()
-          ->group(net);
-  app.add_flag("--recursive-levels", o.recursive_levels,
-               "One down and one up stage shared by every level, and as many levels as the grid "
-               "allows (pooling until the smallest axis has at most --coarsest cells); excludes "
-               "--levels (an extension)")
+  app.add_option("--levels", o.levels, "2x average-pooling levels (the reference: 1)")
+      ->capture_default_str()
       ->group(net);
-  auto* coarsest = app.add_option("--coarsest", o.coarsest,
-                                  "With --recursive-levels: cells of the smallest axis at the "
-                                  "coarsest level, at most")
-                       ->type_name("N")
-                       ->capture_default_str()
-                       ->group(net);
   app.add_option("--activation", o.activation, "relu|leaky_relu|tanh")
       ->type_name("NAME")
       ->capture_default_str()
@@ -291,11 +279,6 @@ Options parse_options(const std::vector<std::string>& args) {
   check(o.up_convs >= 0, "--up-convs must be >= 0, got " + std::to_string(o.up_convs));
   check(o.levels >= 1 && o.levels <= 10,
         "--levels must be in 1..10, got " + std::to_string(o.levels));
-  check(!o.recursive_levels || levels->count() == 0,
-        "--levels and --recursive-levels exclude each other (the grid sets the recursive level "
-        "count)");
-  check(o.recursive_levels || coarsest->count() == 0, "--coarsest needs --recursive-levels");
-  check(o.coarsest >= 1, "--coarsest must be at least 1, got " + std::to_string(o.coarsest));
   check(o.activation == "relu" || o.activation == "leaky_relu" || o.activation == "tanh",
         "--activation: unknown activation '" + o.activation + "' (valid: relu, leaky_relu, tanh)");
 

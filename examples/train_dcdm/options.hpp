@@ -29,8 +29,6 @@ struct Options {
   int channels = 16;
   int full_convs = -1, half_convs = -1, up_convs = -1;  ///< -1: the preset's
   int levels = 1;
-  bool recursive_levels = false;  ///< shared stages, level count from the grid
-  int coarsest = 8;               ///< with recursive_levels: smallest axis of the coarsest level
   std::string activation = "relu";
   bool cell_inputs = false;
   std::string init;  ///< start from this model file's weights (same network options)

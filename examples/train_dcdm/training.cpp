@@ -84,8 +84,6 @@ dcdm::DcdmNetOptions network_options(const Options& o) {
       .half_convs(o.half_convs)
       .up_convs(o.up_convs)
       .pooling_levels(o.levels)
-      .recursive_levels(o.recursive_levels)
-      .coarsest_size(o.coarsest)
       .activation(dcdm::activation_from_string(o.activation))
       .cell_type_inputs(o.cell_inputs);
 }
@@ -108,8 +106,6 @@ json network_settings(const dcdm::DcdmNetOptions& n) {
           {"half_convs", n.half_convs()},
           {"up_convs", n.up_convs()},
           {"pooling_levels", n.pooling_levels()},
-          {"recursive_levels", n.recursive_levels()},
-          {"coarsest_size", n.coarsest_size()},
           {"activation", dcdm::to_string(n.activation())},
           {"cell_type_inputs", n.cell_type_inputs()},
           {"padding", dcdm::to_string(n.padding())}};

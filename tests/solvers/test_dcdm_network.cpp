@@ -6,13 +6,11 @@
 #include <torch/torch.h>
 
 #include <unistd.h>
-#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <tuple>
 
 #include "../support/expect_error.hpp"
 #include "deepsolve/solvers/dcdm/model_file.hpp"
@@ -117,62 +115,6 @@ TEST(DcdmNetwork, OutputShapeEqualsInputShapeAtAnySize) {
   EXPECT_THROW(net->forward(torch::zeros({1, 1, 4, 4, 4})), std::invalid_argument);  // 3D input
   EXPECT_THROW(net->forward(torch::zeros({1, 2, 4, 4})), std::invalid_argument);     // 2 channels
   EXPECT_THROW(net->forward(torch::zeros({1, 1, 4, 4}, torch::kFloat64)), std::invalid_argument);
-}
-
-TEST(DcdmNetwork, RecursiveLevelsFollowTheGrid) {
-  const auto recursive = DcdmNetOptions().dim(2).recursive_levels(true);  // coarsest 8
-  // The fewest L >= 1 with ceil(n / 2^L) <= 8.
-  for (auto [n, levels] : std::vector<std::pair<int, int>>{
-           {1, 1}, {16, 1}, {17, 2}, {32, 2}, {64, 3}, {100, 4}, {128, 4}, {512, 6}})
-    EXPECT_EQ(recursive.levels_for(n), levels) << "n = " << n;
-  EXPECT_EQ(DcdmNetOptions(recursive).coarsest_size(4).levels_for(64), 4);
-  EXPECT_EQ(DcdmNetOptions().pooling_levels(2).levels_for(512), 2);  // fixed without recursion
-  // One shared down and up stage, whatever the grid: the parameters of the two-level network.
-  EXPECT_EQ(DcdmNet(DcdmNetOptions().recursive_levels(true))->num_parameters(),
-            DcdmNet(DcdmNetOptions().pooling_levels(2))->num_parameters());
-  expect_error<std::invalid_argument>(
-      [] { DcdmNet(DcdmNetOptions().recursive_levels(true).pooling_levels(2)); },
-      {"pooling_levels = 2", "recursive_levels"});
-  expect_error<std::invalid_argument>(
-      [] { DcdmNet(DcdmNetOptions().recursive_levels(true).coarsest_size(0)); },
-      {"coarsest_size = 0", ">= 1"});
-  EXPECT_NE(DcdmNetOptions(recursive).describe().find("recursive levels down to 8 cells"),
-            std::string::npos);
-}
-
-// A recursive network computes what a fixed-level network computes whose every level holds the
-// shared stages: 2 levels on a 16^2 grid, 3 on 32^2 (coarsest 4), and 4 on a 40x33 grid (padded).
-TEST(DcdmNetwork, RecursiveLevelsRunTheSharedStagesAtEveryLevel) {
-  torch::NoGradGuard no_grad;
-  torch::manual_seed(21);
-  DcdmNet recursive(
-      DcdmNetOptions().dim(2).channels(4).recursive_levels(true).coarsest_size(4).cell_type_inputs(
-          true));
-  const auto shared = recursive->named_parameters();
-  auto fixed_with_shared_stages = [&](int levels) {
-    DcdmNet fixed(
-        DcdmNetOptions().dim(2).channels(4).pooling_levels(levels).cell_type_inputs(true));
-    for (auto& p : fixed->named_parameters()) {
-      std::string name = p.key();  // downN.* and upN.* (N >= 1) take down1.* and up1.*
-      for (const std::string stage : {"down", "up"})
-        if (name.rfind(stage, 0) == 0 &&
-            std::isdigit(static_cast<unsigned char>(name[stage.size()])))
-          name = stage + "1" + name.substr(name.find('.'));
-      p.value().copy_(shared[name]);
-    }
-    return fixed;
-  };
-  for (auto [ny, nx, levels] :
-       std::vector<std::tuple<int, int, int>>{{16, 16, 2}, {32, 32, 3}, {40, 33, 4}}) {
-    SCOPED_TRACE(std::to_string(ny) + "x" + std::to_string(nx));
-    ASSERT_EQ(recursive->options().levels_for(std::min(ny, nx)), levels);
-    const auto x = random_input({2, 1, ny, nx}, 22);
-    const auto cells = (torch::rand({1, 2, ny, nx}) > 0.5).to(torch::kFloat32);
-    const auto y = recursive->forward(x, {}, cells);
-    EXPECT_TRUE(torch::equal(y, fixed_with_shared_stages(levels)->forward(x, {}, cells)));
-    // One level fewer is a different network: the level count matters.
-    EXPECT_FALSE(torch::allclose(y, fixed_with_shared_stages(levels - 1)->forward(x, {}, cells)));
-  }
 }
 
 TEST(DcdmNetwork, PaddingModesDifferOnlyWhenSizesAreNotDivisible) {
@@ -354,15 +296,6 @@ TEST(DcdmModelFile, SaveLoadRoundTripIsBitForBit) {
   EXPECT_EQ(any->info().metadata.at("seed"), "11");
   EXPECT_TRUE(torch::equal((*any)(x), net->forward(x)));
   EXPECT_NE(any->describe().find(path), std::string::npos);
-
-  // Recursive levels and their coarsest size are part of the file.
-  DcdmNet recursive(DcdmNetOptions().dim(2).channels(2).recursive_levels(true).coarsest_size(5));
-  save_dcdm_model(path, recursive);
-  LoadedDcdmModel reloaded = load_dcdm_model(path);
-  EXPECT_TRUE(reloaded.net->options().recursive_levels());
-  EXPECT_EQ(reloaded.net->options().coarsest_size(), 5);
-  const auto big = random_input({1, 1, 48, 40}, 13);  // 3 levels
-  EXPECT_TRUE(torch::equal(reloaded.net->forward(big), recursive->forward(big)));
 
   // Overwriting goes through a rename too.
   save_dcdm_model(path, DcdmNet(DcdmNetOptions().dim(3).channels(2)));

@@ -119,11 +119,6 @@ LoadedDcdmModel read_native(const std::string& path, torch::serialize::InputArch
     c10::IValue cell_inputs;  // absent in files written before the option existed
     if (archive.try_read("net_cell_type_inputs", cell_inputs))
       o.cell_type_inputs(cell_inputs.toInt() != 0);
-    c10::IValue recursive, coarsest;  // absent in files written before recursive levels existed
-    if (archive.try_read("net_recursive_levels", recursive))
-      o.recursive_levels(recursive.toInt() != 0);
-    if (archive.try_read("net_coarsest_size", coarsest))
-      o.coarsest_size(static_cast<int>(coarsest.toInt()));
     o.validate();
 
     TrainingGrid& g = out.info.grid;
@@ -287,8 +282,6 @@ void save_dcdm_model(const std::string& path, const DcdmNet& net, const ModelInf
     archive.write("net_activation", c10::IValue(to_string(o.activation())));
     archive.write("net_padding", c10::IValue(to_string(o.padding())));
     archive.write("net_cell_type_inputs", c10::IValue(std::int64_t{o.cell_type_inputs()}));
-    archive.write("net_recursive_levels", c10::IValue(std::int64_t{o.recursive_levels()}));
-    archive.write("net_coarsest_size", c10::IValue(std::int64_t{o.coarsest_size()}));
     archive.write("grid_dim", c10::IValue(std::int64_t{info.grid.dim}));
     archive.write("grid_size", c10::IValue(std::vector<std::int64_t>(info.grid.size.begin(),
                                                                      info.grid.size.end())));

@@ -1,6 +1,5 @@
 #include "deepsolve/solvers/dcdm/network.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -50,29 +49,14 @@ void DcdmNetOptions::validate() const {
   if (up_convs_ < 0) bad("up_convs", up_convs_, "must be >= 0");
   if (pooling_levels_ < 1 || pooling_levels_ > 10)
     bad("pooling_levels", pooling_levels_, "must be in 1..10");
-  if (recursive_levels_ && pooling_levels_ != 1)
-    bad("pooling_levels", pooling_levels_, "must be 1 with recursive_levels: the grid sets it");
-  if (coarsest_size_ < 1) bad("coarsest_size", coarsest_size_, "must be >= 1");
-}
-
-int DcdmNetOptions::levels_for(std::int64_t min_size) const {
-  if (!recursive_levels_) return pooling_levels_;
-  int levels = 1;
-  while (levels < 30 && (min_size + (std::int64_t{1} << levels) - 1) >> levels > coarsest_size_)
-    ++levels;
-  return levels;
 }
 
 std::string DcdmNetOptions::describe() const {
   std::ostringstream s;
   s << dim_ << "D, " << channels_ << " channels, " << full_convs_ << "+" << half_convs_ << "+"
-    << up_convs_ << " convs, ";
-  if (recursive_levels_)
-    s << "recursive levels down to " << coarsest_size_ << " cells";
-  else
-    s << pooling_levels_ << " pooling level" << (pooling_levels_ == 1 ? "" : "s");
-  s << ", " << to_string(activation_) << ", " << to_string(padding_) << " padding"
-    << (cell_type_inputs_ ? ", cell-type inputs" : "");
+    << up_convs_ << " convs, " << pooling_levels_ << " pooling level"
+    << (pooling_levels_ == 1 ? "" : "s") << ", " << to_string(activation_) << ", "
+    << to_string(padding_) << " padding" << (cell_type_inputs_ ? ", cell-type inputs" : "");
   return s.str();
 }
 
@@ -114,12 +98,10 @@ void DcdmNetImpl::reset() {
   up_levels_.clear();
   first_ = register_module("first", make_conv(options_.cell_type_inputs() ? 3 : 1, c, 3));
   full_ = register_module("full", make_convs(options_.full_convs()));
-  // Recursive levels: one shared down and up stage, named as level 1's.
-  const int stored_levels = options_.recursive_levels() ? 2 : options_.pooling_levels();
-  for (int l = 1; l < stored_levels; ++l)
+  for (int l = 1; l < options_.pooling_levels(); ++l)
     down_.push_back(register_module("down" + std::to_string(l), make_convs(options_.full_convs())));
   coarse_ = register_module("coarse", make_convs(options_.half_convs()));
-  for (int l = 1; l < stored_levels; ++l)
+  for (int l = 1; l < options_.pooling_levels(); ++l)
     up_levels_.push_back(
         register_module("up" + std::to_string(l), make_convs(options_.up_convs())));
   up_ = register_module("up", make_convs(options_.up_convs()));
@@ -156,7 +138,7 @@ torch::Tensor DcdmNetImpl::stage(const torch::nn::ModuleList& list, std::size_t 
   return current;
 }
 
-torch::Tensor DcdmNetImpl::network(const torch::Tensor& x, int levels) const {
+torch::Tensor DcdmNetImpl::network(const torch::Tensor& x) const {
   const bool three = options_.dim() == 3;
   auto pool = [&](const torch::Tensor& t) {
     return three ? torch::avg_pool3d(t, 2, 2) : torch::avg_pool2d(t, 2, 2);
@@ -168,16 +150,14 @@ torch::Tensor DcdmNetImpl::network(const torch::Tensor& x, int levels) const {
   // Full resolution: the linear first conv, one conv, then residual pairs.
   torch::Tensor h = act(conv(full_->ptr(0), conv(first_, x)));
   h = stage(full_, 1, std::move(h));
-  // Level l (1 .. levels-1) runs down_[l-1] and up_levels_[l-1], or the shared stages.
-  const bool shared = options_.recursive_levels();
   std::vector<torch::Tensor> skips{h};
-  for (int l = 1; l < levels; ++l) {
-    h = stage(down_[shared ? 0 : l - 1], 0, pool(h));
+  for (const auto& down : down_) {
+    h = stage(down, 0, pool(h));
     skips.push_back(h);
   }
   h = stage(coarse_, 0, pool(h));
-  for (int l = levels - 1; l >= 1; --l)
-    h = stage(up_levels_[shared ? 0 : l - 1], 0, upsample_to(h, skips[l]) + skips[l]);
+  for (std::size_t l = up_levels_.size(); l >= 1; --l)
+    h = stage(up_levels_[l - 1], 0, upsample_to(h, skips[l]) + skips[l]);
   h = stage(up_, 0, upsample_to(h, skips[0]) + skips[0]);
   return conv(last_, h);
 }
@@ -226,9 +206,7 @@ torch::Tensor DcdmNetImpl::forward(const torch::Tensor& x, const torch::Tensor& 
   }
 
   // Pad the high end of each spatial axis to a multiple of 2^levels; crop back afterwards.
-  const auto spatial = x.sizes().slice(2);
-  const int levels = options_.levels_for(*std::min_element(spatial.begin(), spatial.end()));
-  const std::int64_t multiple = std::int64_t{1} << levels;
+  const std::int64_t multiple = std::int64_t{1} << options_.pooling_levels();
   std::vector<std::int64_t> pad;  // F::pad order: last axis first, (low, high) per axis
   bool padded = false;
   for (int a = dim + 1; a >= 2; --a) {
@@ -244,10 +222,10 @@ torch::Tensor DcdmNetImpl::forward(const torch::Tensor& x, const torch::Tensor& 
       opts.mode(torch::kConstant);
     else
       opts.mode(torch::kReplicate);
-    y = network(F::pad(input, opts), levels);
+    y = network(F::pad(input, opts));
     for (int a = 2; a < dim + 2; ++a) y = y.narrow(a, 0, x.size(a));
   } else {
-    y = network(input, levels);
+    y = network(input);
   }
   if (mask.defined()) {
     const torch::Tensor m = mask.to(y.options());

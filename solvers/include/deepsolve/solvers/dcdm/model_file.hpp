@@ -7,8 +7,6 @@
 //   deepsolve_format = "deepsolve-dcdm-net", format_version = 1,
 //   net_dim, net_channels, net_full_convs, net_half_convs, net_up_convs, net_pooling_levels (int),
 //   net_activation, net_padding (string),
-//   net_cell_type_inputs, net_recursive_levels, net_coarsest_size (int; optional, older files
-//   lack them),
 //   grid_dim, grid_size (3 ints), grid_spacing (3 doubles), grid_boundaries (string),
 //   metadata (a string -> string dictionary),
 //   parameters (a nested archive: the float parameters of the network),

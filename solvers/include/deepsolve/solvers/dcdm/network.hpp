@@ -22,16 +22,6 @@
 // upsampling + the skip of that level); the coarsest level runs the coarse stage. L = 1 is exactly
 // the reference.
 //
-// Recursive levels (an extension, off by default): one down stage and one up stage whose weights
-// every intermediate level shares, and a number of levels that follows the grid instead of being
-// fixed: the input is pooled until its smallest axis has at most `coarsest_size` cells. A model
-// trained at 64^2 (3 levels down to 8^2) then runs 6 levels at 512^2, so the coarsest stage always
-// sees a grid of the same size, as a multigrid V-cycle's coarsest solve does; with a fixed level
-// count the coarsest grid grows with the input, and so does the number of DCDM iterations. The
-// shared stages keep the parameter names of the two-level network (down1, up1), so a recursive
-// network on a grid that gets 2 levels computes exactly what a 2-level network with its weights
-// computes.
-//
 // Any grid size is accepted: the input is padded at the high end of each axis to a multiple of
 // 2^levels (zeros by default, or a copy of the last cell), and the output is cropped back.
 //
@@ -90,11 +80,6 @@ struct DcdmNetOptions {
   DEEPSOLVE_ARG(Padding, padding) = Padding::zero;
   /// Also feed the cell types (fluid and air indicators, see cell_type_images) as input channels.
   DEEPSOLVE_ARG(bool, cell_type_inputs) = false;
-  /// Share one down and one up stage across levels and choose the level count from the grid
-  /// (levels_for); pooling_levels must then stay 1.
-  DEEPSOLVE_ARG(bool, recursive_levels) = false;
-  /// With recursive_levels: pool until the smallest axis has at most this many cells.
-  DEEPSOLVE_ARG(int, coarsest_size) = 8;
 
  public:
   /// The reference N64 model (4 + 6 + 4 convs) in `dim` dimensions.
@@ -105,9 +90,6 @@ struct DcdmNetOptions {
   }
   /// Throws std::invalid_argument naming the bad field.
   void validate() const;
-  /// Pooling levels used on a grid whose smallest axis has `min_size` cells: pooling_levels, or
-  /// with recursive_levels the fewest L >= 1 with ceil(min_size / 2^L) <= coarsest_size.
-  int levels_for(std::int64_t min_size) const;
   /// One line, e.g. "3D, 16 channels, 4+6+4 convs, 1 pooling level, relu, zero padding".
   std::string describe() const;
 };
@@ -141,7 +123,7 @@ class DcdmNetImpl : public torch::nn::Cloneable<DcdmNetImpl> {
   torch::Tensor conv(const ModulePtr& conv, const torch::Tensor& x) const;
   torch::Tensor stage(const torch::nn::ModuleList& list, std::size_t begin, torch::Tensor x0) const;
   torch::Tensor act(const torch::Tensor& x) const;
-  torch::Tensor network(const torch::Tensor& x, int levels) const;
+  torch::Tensor network(const torch::Tensor& x) const;
 
   DcdmNetOptions options_;
   ModulePtr first_, last_;
