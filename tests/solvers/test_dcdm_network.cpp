@@ -117,6 +117,24 @@ TEST(DcdmNetwork, OutputShapeEqualsInputShapeAtAnySize) {
   EXPECT_THROW(net->forward(torch::zeros({1, 1, 4, 4}, torch::kFloat64)), std::invalid_argument);
 }
 
+// On the CPU the float32 3x3x3 convs run on oneDNN (DcdmNetImpl::conv); the same network in
+// float64 takes LibTorch's own convolution. The two agree to float32 round-off, padded sizes and
+// every level included.
+TEST(DcdmNetwork, ThreeDConvsOnOneDnnMatchLibTorchsConvolution) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(31);
+  DcdmNet net(DcdmNetOptions().dim(3).channels(4).pooling_levels(2).cell_type_inputs(true));
+  auto in_double = std::dynamic_pointer_cast<DcdmNetImpl>(net->clone());
+  in_double->to(torch::kFloat64);
+  const auto x = random_input({1, 1, 11, 12, 13}, 32);
+  const auto cells = (torch::rand({1, 2, 11, 12, 13}) > 0.3).to(torch::kFloat32);
+  const auto y = net->forward(x, {}, cells).to(torch::kFloat64);
+  const auto reference = in_double->forward(x.to(torch::kFloat64), {}, cells);
+  const double scale = reference.abs().max().item<double>();
+  ASSERT_GT(scale, 0.0);
+  EXPECT_LT((y - reference).abs().max().item<double>(), 1e-5 * scale);
+}
+
 TEST(DcdmNetwork, PaddingModesDifferOnlyWhenSizesAreNotDivisible) {
   torch::NoGradGuard no_grad;
   torch::manual_seed(5);
