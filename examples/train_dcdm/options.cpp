@@ -135,6 +135,26 @@ Options parse_options(const std::vector<std::string>& args) {
                       ->capture_default_str()
                       ->group(data);
 
+  app.add_option("--architecture", o.architecture,
+                 "cnn: the reference's convolutional network (DcdmNet);\nvcycle: the linear "
+                 "V-cycle network (VcycleNet,\ndocs/dcdm.md), which takes --hidden, --smoothing,\n"
+                 "--coarsest instead of the CNN's options")
+      ->type_name("NAME")
+      ->capture_default_str()
+      ->group(net);
+  auto* hidden = app.add_option("--hidden", o.hidden, "vcycle: channels of the coefficient head")
+                     ->capture_default_str()
+                     ->group(net);
+  auto* smoothing = app.add_option("--smoothing", o.smoothing,
+                                   "vcycle: stencils before and after each coarse "
+                                   "correction")
+                        ->capture_default_str()
+                        ->group(net);
+  auto* coarsest =
+      app.add_option("--coarsest", o.coarsest, "vcycle: pool until every axis has at most N cells")
+          ->type_name("N")
+          ->capture_default_str()
+          ->group(net);
   app.add_option("--preset", o.preset,
                  "Layer counts of the reference models: n64 (4+6+4 convs)\nor n128 (6+10+6)")
       ->type_name("NAME")
@@ -267,6 +287,25 @@ Options parse_options(const std::vector<std::string>& args) {
         "--lanczos-steps must be at least 1, got " + std::to_string(o.lanczos_steps));
   check(o.samples >= 1, "--samples must be at least 1, got " + std::to_string(o.samples));
 
+  check(o.architecture == "cnn" || o.architecture == "vcycle",
+        "--architecture: unknown architecture '" + o.architecture + "' (valid: cnn, vcycle)");
+  if (o.architecture != "vcycle") {
+    for (const auto* given : {hidden, smoothing, coarsest})
+      check(given->count() == 0, given->get_name() +
+                                     " is a vcycle option (add --architecture "
+                                     "vcycle)");
+  }
+  if (o.architecture == "vcycle") {
+    for (const char* flag : {"--preset", "--channels", "--full-convs", "--half-convs", "--up-convs",
+                             "--levels", "--activation", "--cell-inputs"})
+      check(app.count(flag) == 0, std::string(flag) +
+                                      " is a cnn option; the vcycle network takes --hidden, "
+                                      "--smoothing and --coarsest");
+  }
+  check(o.hidden >= 1, "--hidden must be at least 1, got " + std::to_string(o.hidden));
+  check(o.smoothing >= 1 && o.smoothing <= 8,
+        "--smoothing must be in 1..8, got " + std::to_string(o.smoothing));
+  check(o.coarsest >= 1, "--coarsest must be at least 1, got " + std::to_string(o.coarsest));
   check(o.preset == "n64" || o.preset == "n128",
         "--preset: unknown preset '" + o.preset + "' (valid: n64, n128)");
   check(o.channels >= 1, "--channels must be at least 1, got " + std::to_string(o.channels));

@@ -25,6 +25,8 @@ struct Options {
   bool lanczos_steps_given = false;
   bool samples_given = false;
   // Network.
+  std::string architecture = "cnn";              ///< "cnn" (DcdmNet) or "vcycle" (VcycleNet)
+  int hidden = 16, smoothing = 1, coarsest = 2;  ///< vcycle only
   std::string preset = "n64";
   int channels = 16;
   int full_convs = -1, half_convs = -1, up_convs = -1;  ///< -1: the preset's

@@ -24,6 +24,7 @@
 #include "deepsolve/solvers/dcdm/network.hpp"
 #include "deepsolve/solvers/dcdm/network_direction.hpp"
 #include "deepsolve/solvers/dcdm/training_data.hpp"
+#include "deepsolve/solvers/dcdm/vcycle_network.hpp"
 #include "deepsolve/solvers/geometry.hpp"
 #include "deepsolve/solvers/io.hpp"
 #include "deepsolve/solvers/torch/torch_stencil_operator.hpp"
@@ -88,6 +89,53 @@ dcdm::DcdmNetOptions network_options(const Options& o) {
       .cell_type_inputs(o.cell_inputs);
 }
 
+dcdm::VcycleNetOptions vcycle_options(const Options& o) {
+  return dcdm::VcycleNetOptions()
+      .dim(o.dim)
+      .hidden(o.hidden)
+      .smoothing(o.smoothing)
+      .coarsest(o.coarsest);
+}
+
+// The network being trained, of either architecture.
+class TrainedNet {
+ public:
+  explicit TrainedNet(const Options& o) {
+    if (o.architecture == "vcycle")
+      vcycle_ = dcdm::VcycleNet(vcycle_options(o));
+    else
+      cnn_ = dcdm::DcdmNet(network_options(o));
+  }
+  torch::nn::Module& module() {
+    return vcycle_ ? static_cast<torch::nn::Module&>(*vcycle_) : *cnn_;
+  }
+  std::vector<torch::Tensor> parameters() { return module().parameters(); }
+  std::int64_t num_parameters() {
+    return vcycle_ ? vcycle_->num_parameters() : cnn_->num_parameters();
+  }
+  std::string describe() const {
+    return vcycle_ ? vcycle_->options().describe() : cnn_->options().describe();
+  }
+  /// The cell-type tensor forward takes.
+  torch::Tensor grid_inputs(const ds::Grid& grid) const {
+    return vcycle_ ? dcdm::ghosted_cell_images(grid) : dcdm::cell_type_images(grid);
+  }
+  torch::Tensor forward(const torch::Tensor& b, const torch::Tensor& mask,
+                        const torch::Tensor& cells) {
+    return vcycle_ ? vcycle_->forward(b, mask, cells) : cnn_->forward(b, mask, cells);
+  }
+  void save(const std::string& path, const dcdm::ModelInfo& info) const {
+    if (vcycle_)
+      dcdm::save_vcycle_model(path, vcycle_, info);
+    else
+      dcdm::save_dcdm_model(path, cnn_, info);
+  }
+
+ private:
+  dcdm::DcdmNet cnn_{nullptr};
+  dcdm::VcycleNet vcycle_{nullptr};
+};
+
 // What a resumed run must match, section by section.
 json grid_settings(const ds::Grid& grid) {
   const dcdm::TrainingGrid g = dcdm::TrainingGrid::from_grid(grid);
@@ -99,7 +147,16 @@ json grid_settings(const ds::Grid& grid) {
           {"cells_fnv1a", hex64(fnv1a(cells.data(), cells.size()))}};
 }
 
-json network_settings(const dcdm::DcdmNetOptions& n) {
+json network_settings(const Options& o) {
+  if (o.architecture == "vcycle") {
+    const dcdm::VcycleNetOptions n = vcycle_options(o);
+    return {{"architecture", "vcycle"},
+            {"dim", n.dim()},
+            {"hidden", n.hidden()},
+            {"smoothing", n.smoothing()},
+            {"coarsest", n.coarsest()}};
+  }
+  const dcdm::DcdmNetOptions n = network_options(o);
   return {{"dim", n.dim()},
           {"channels", n.channels()},
           {"full_convs", n.full_convs()},
@@ -139,17 +196,26 @@ json training_settings(const Options& o, std::int64_t train, std::int64_t valida
   return j;
 }
 
-// --init: the parameters of a model file whose network has exactly `options`.
-std::vector<torch::Tensor> initial_parameters(const std::string& path,
-                                              const dcdm::DcdmNetOptions& options) {
-  const dcdm::LoadedDcdmModel model = dcdm::load_dcdm_model(path);
-  const std::string theirs = model.net->options().describe();
-  if (theirs != options.describe())
+// --init: the parameters of a model file whose network is the one this run trains.
+std::vector<torch::Tensor> initial_parameters(const std::string& path, const Options& o) {
+  std::string theirs, ours;
+  std::vector<torch::Tensor> loaded;
+  if (o.architecture == "vcycle") {
+    const dcdm::LoadedVcycleModel model = dcdm::load_vcycle_model(path);
+    theirs = model.net->options().describe();
+    ours = vcycle_options(o).describe();
+    loaded = model.net->parameters();
+  } else {
+    const dcdm::LoadedDcdmModel model = dcdm::load_dcdm_model(path);
+    theirs = model.net->options().describe();
+    ours = network_options(o).describe();
+    loaded = model.net->parameters();
+  }
+  if (theirs != ours)
     throw std::invalid_argument("--init " + path + ": the model's network is " + theirs +
-                                "; this run's is " + options.describe() +
-                                " (give the same network options)");
+                                "; this run's is " + ours + " (give the same network options)");
   std::vector<torch::Tensor> parameters;
-  for (const torch::Tensor& p : model.net->parameters()) parameters.push_back(p.detach().clone());
+  for (const torch::Tensor& p : loaded) parameters.push_back(p.detach().clone());
   return parameters;
 }
 
@@ -297,7 +363,6 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
   // Cheap checks first: the files, the grid, the checkpoint's settings.
   std::optional<ds::Grid> grid;
   std::string device_name;
-  dcdm::DcdmNetOptions net_options;
   std::vector<torch::Tensor> init;  // --init's parameters
   dl::collectively(dp, [&] {
     check_writable("--out", o.out);
@@ -305,12 +370,14 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
     if (!o.log.empty()) check_writable("--log", o.log);
     if (!o.dataset.empty() && !file_exists(o.dataset)) check_writable("--dataset", o.dataset);
     grid.emplace(make_grid(o));
-    net_options = network_options(o);
-    net_options.validate();
+    if (o.architecture == "vcycle")
+      vcycle_options(o).validate();
+    else
+      network_options(o).validate();
     device_name = dl::resolve_device(o.device, dp.rank());
-    if (!o.init.empty()) init = initial_parameters(o.init, net_options);
+    if (!o.init.empty()) init = initial_parameters(o.init, o);
   });
-  json settings = {{"grid", grid_settings(*grid)}, {"network", network_settings(net_options)}};
+  json settings = {{"grid", grid_settings(*grid)}, {"network", network_settings(o)}};
   json commands = json::array();  // the command lines of the runs before this one
   if (o.resume) {
     dl::collectively(dp, [&] {
@@ -359,22 +426,22 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
   // The network, initialised from the seed on the CPU (the same weights on every device).
   const torch::Device device(device_name);
   torch::manual_seed(o.seed);
-  dcdm::DcdmNet net(net_options);
+  TrainedNet net(o);
   if (!init.empty()) {  // --resume then replaces them with the checkpoint's
     torch::NoGradGuard no_grad;
-    const std::vector<torch::Tensor> parameters = net->parameters();
+    const std::vector<torch::Tensor> parameters = net.parameters();
     for (std::size_t i = 0; i < parameters.size(); ++i) parameters[i].copy_(init[i]);
   }
-  net->to(device);
+  net.module().to(device);
   // By name from the registry; every other setting keeps the optimizer's default (adam and sgd
   // are LibTorch's own, with its defaults).
   dl::OptimizerSettings optimizer_settings{{"lr", dl::format_number(o.lr)}};
   if (optimizer_has_momentum(o.optimizer))
     optimizer_settings["momentum"] = dl::format_number(o.momentum);
   std::unique_ptr<torch::optim::Optimizer> optimizer =
-      dl::make_optimizer(o.optimizer, net->parameters(), optimizer_settings);
+      dl::make_optimizer(o.optimizer, net.parameters(), optimizer_settings);
   print(o, dp,
-        "network: " + net_options.describe() + ", " + std::to_string(net->num_parameters()) +
+        "network: " + net.describe() + ", " + std::to_string(net.num_parameters()) +
             " parameters, on " + device_name + ", " + std::to_string(torch::get_num_threads()) +
             " thread" + (torch::get_num_threads() == 1 ? "" : "s") + " x " +
             std::to_string(dp.size()) + " rank" + (dp.size() == 1 ? "" : "s") +
@@ -395,7 +462,7 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
   std::vector<std::int64_t> mask_shape = A.batch_shape(1);
   const torch::Tensor mask =
       torch::from_blob(fluid.data(), mask_shape, torch::kFloat32).clone().to(device);
-  const torch::Tensor cells = dcdm::cell_type_images(*grid).to(device);
+  const torch::Tensor cells = net.grid_inputs(*grid).to(device);
   const torch::Tensor all = data.tensor().to(device);
   const torch::Tensor train_set = all.narrow(0, 0, training);
   const torch::Tensor validation_set = all.narrow(0, training, validation);
@@ -405,14 +472,14 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
   task.validation_size = validation;
   task.loss_sum = [&](const torch::Tensor& indices) {
     const torch::Tensor b = train_set.index_select(0, indices.to(device));
-    return dcdm::dcdm_loss_per_sample(b, net->forward(b, mask, cells), A).sum();
+    return dcdm::dcdm_loss_per_sample(b, net.forward(b, mask, cells), A).sum();
   };
   task.validation_loss_sum = [&](std::int64_t begin, std::int64_t end) {
     double sum = 0.0;
     const std::int64_t chunk = std::max<std::int64_t>(o.batch, 64);
     for (std::int64_t first = begin; first < end; first += chunk) {
       const torch::Tensor b = validation_set.narrow(0, first, std::min(chunk, end - first));
-      sum += dcdm::dcdm_loss_per_sample(b, net->forward(b, mask, cells), A).sum().item<double>();
+      sum += dcdm::dcdm_loss_per_sample(b, net.forward(b, mask, cells), A).sum().item<double>();
     }
     return sum;
   };
@@ -437,7 +504,7 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
       .patience(o.patience)
       .min_delta(o.min_delta)
       .print_progress(!o.quiet);
-  dl::TrainResult result = dl::fit(*net, *optimizer, task, topts, dp);
+  dl::TrainResult result = dl::fit(net.module(), *optimizer, task, topts, dp);
 
   // The model file, with what it took to make it.
   dcdm::ModelInfo info;
@@ -476,7 +543,7 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
   if (!o.init.empty()) info.metadata["init"] = o.init;
   if (result.stopped_early) info.metadata["stopped_early"] = std::to_string(result.stopped_epoch);
   dl::collectively(dp, [&] {
-    if (dp.is_root()) dcdm::save_dcdm_model(o.out, net, info);
+    if (dp.is_root()) net.save(o.out, info);
   });
   const double total =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

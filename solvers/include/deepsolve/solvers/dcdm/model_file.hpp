@@ -1,12 +1,14 @@
-// DCDM model files: a trained DcdmNet saved with its hyper-parameters, the grid it was trained on
-// and free-form metadata, and one loading interface that also takes TorchScript models exported
-// from Python.
+// DCDM model files: a trained DcdmNet or VcycleNet saved with its hyper-parameters, the grid it
+// was trained on and free-form metadata, and one loading interface that also takes TorchScript
+// models exported from Python.
 //
-// Native format ("deepsolve-dcdm-net", version 1): a LibTorch archive (torch::serialize::
-// OutputArchive, a zip file) holding
-//   deepsolve_format = "deepsolve-dcdm-net", format_version = 1,
-//   net_dim, net_channels, net_full_convs, net_half_convs, net_up_convs, net_pooling_levels (int),
-//   net_activation, net_padding (string),
+// Native format ("deepsolve-dcdm-net"): a LibTorch archive (torch::serialize::OutputArchive, a
+// zip file) holding
+//   deepsolve_format = "deepsolve-dcdm-net", format_version = 1 (CNN) or 2 (V-cycle),
+//   the network's options: for the CNN (version 1, no net_architecture) net_dim, net_channels,
+//   net_full_convs, net_half_convs, net_up_convs, net_pooling_levels, net_cell_type_inputs (int),
+//   net_activation, net_padding (string); for the V-cycle net_architecture = "vcycle", net_dim,
+//   net_hidden, net_smoothing, net_coarsest (int),
 //   grid_dim, grid_size (3 ints), grid_spacing (3 doubles), grid_boundaries (string),
 //   metadata (a string -> string dictionary),
 //   parameters (a nested archive: the float parameters of the network),
@@ -32,6 +34,7 @@
 #include <string>
 
 #include "deepsolve/solvers/dcdm/network.hpp"
+#include "deepsolve/solvers/dcdm/vcycle_network.hpp"
 #include "deepsolve/solvers/grid.hpp"
 
 namespace deepsolve::solvers::dcdm {
@@ -64,8 +67,20 @@ struct LoadedDcdmModel {
   ModelInfo info;
 };
 
-/// Reads a native model file onto the CPU. Throws std::runtime_error naming the path.
+/// Reads a native model file of the convolutional network onto the CPU. Throws
+/// std::runtime_error naming the path (also for a V-cycle model file).
 LoadedDcdmModel load_dcdm_model(const std::string& path);
+
+/// The same for the V-cycle network (vcycle_network.hpp): format version 2, net_architecture
+/// "vcycle" and its options instead of the CNN's.
+void save_vcycle_model(const std::string& path, const VcycleNet& net, const ModelInfo& info = {});
+
+struct LoadedVcycleModel {
+  VcycleNet net{nullptr};
+  ModelInfo info;
+};
+
+LoadedVcycleModel load_vcycle_model(const std::string& path);
 
 /// A loaded direction network of either format: callable on a tensor.
 class DirectionNetwork {
@@ -84,7 +99,7 @@ class DirectionNetwork {
   /// 2 or 3; 0 when the file does not say (then only forward can tell).
   int dim() const { return dim_; }
   virtual std::int64_t num_parameters() const = 0;
-  /// "dcdm" (native) or "torchscript".
+  /// "dcdm" (native CNN), "vcycle" (native V-cycle) or "torchscript".
   virtual std::string format() const = 0;
   const std::string& path() const { return path_; }
   const ModelInfo& info() const { return info_; }
@@ -96,13 +111,15 @@ class DirectionNetwork {
 
   /// Whether forward needs the grid's cell types (a native model with cell_type_inputs).
   virtual bool uses_cell_types() const { return false; }
-  /// The cell types the next calls see (cell_type_images of the grid); check_grid first.
+  /// The cell types the next calls see (grid_inputs of the grid); check_grid first.
   void set_grid(const Grid& grid);
 
  protected:
   DirectionNetwork(std::string path, int dim, ModelInfo info)
       : path_(std::move(path)), dim_(dim), info_(std::move(info)) {}
   virtual torch::Tensor forward(const torch::Tensor& r) = 0;
+  /// The cell-type tensor forward reads: cell_type_images, unless the network wants others.
+  virtual torch::Tensor grid_inputs(const Grid& grid) const;
   torch::Device device_{torch::kCPU};
   torch::Tensor cell_images_;  // set_grid's images on device_, when uses_cell_types()
 
@@ -120,6 +137,8 @@ std::shared_ptr<DirectionNetwork> load_direction_network(const std::string& path
 /// Wraps an in-memory network (e.g. untrained, or just trained) behind the same interface;
 /// `name` stands for the path in messages.
 std::shared_ptr<DirectionNetwork> wrap_direction_network(DcdmNet net, ModelInfo info = {},
+                                                         std::string name = "<in-memory network>");
+std::shared_ptr<DirectionNetwork> wrap_direction_network(VcycleNet net, ModelInfo info = {},
                                                          std::string name = "<in-memory network>");
 
 }  // namespace deepsolve::solvers::dcdm

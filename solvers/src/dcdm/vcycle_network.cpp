@@ -1,0 +1,316 @@
+#include "deepsolve/solvers/dcdm/vcycle_network.hpp"
+
+#include <sstream>
+#include <stdexcept>
+
+namespace deepsolve::solvers::dcdm {
+
+namespace F = torch::nn::functional;
+
+namespace {
+
+std::shared_ptr<torch::nn::Module> make_conv(int dim, int in, int out, int kernel) {
+  if (dim == 3) {
+    torch::nn::Conv3d c(torch::nn::Conv3dOptions(in, out, kernel));
+    torch::nn::init::xavier_uniform_(c->weight);
+    torch::nn::init::zeros_(c->bias);
+    return c.ptr();
+  }
+  torch::nn::Conv2d c(torch::nn::Conv2dOptions(in, out, kernel));
+  torch::nn::init::xavier_uniform_(c->weight);
+  torch::nn::init::zeros_(c->bias);
+  return c.ptr();
+}
+
+torch::Tensor run_conv(const std::shared_ptr<torch::nn::Module>& m, const torch::Tensor& x) {
+  if (auto* c = m->as<torch::nn::Conv3dImpl>()) return c->forward(x);
+  return m->as<torch::nn::Conv2dImpl>()->forward(x);
+}
+
+torch::Tensor& conv_weight(const std::shared_ptr<torch::nn::Module>& m) {
+  if (auto* c = m->as<torch::nn::Conv3dImpl>()) return c->weight;
+  return m->as<torch::nn::Conv2dImpl>()->weight;
+}
+
+torch::Tensor& conv_bias(const std::shared_ptr<torch::nn::Module>& m) {
+  if (auto* c = m->as<torch::nn::Conv3dImpl>()) return c->bias;
+  return m->as<torch::nn::Conv2dImpl>()->bias;
+}
+
+// Halves every spatial axis; an odd axis gets one zero cell at its high end first.
+torch::Tensor pool_half(const torch::Tensor& x) {
+  std::vector<std::int64_t> pad;  // F::pad order: last axis first
+  bool odd = false;
+  for (std::int64_t a = x.dim() - 1; a >= 2; --a) {
+    pad.push_back(0);
+    pad.push_back(x.size(a) % 2);
+    odd = odd || x.size(a) % 2 == 1;
+  }
+  const torch::Tensor even = odd ? F::pad(x, F::PadFuncOptions(pad)) : x;
+  return x.dim() == 5 ? torch::avg_pool3d(even, 2, 2) : torch::avg_pool2d(even, 2, 2);
+}
+
+// The ghosted cell images of the next coarser grid: the interior pooled (an odd axis takes its
+// high ghost slab as the extra cell), the ghost layer copied from the fine grid's per face.
+torch::Tensor coarsen_cells(const torch::Tensor& g) {
+  torch::Tensor interior = g;
+  for (std::int64_t a = 2; a < g.dim(); ++a) {
+    const std::int64_t n = g.size(a) - 2;
+    interior = interior.narrow(a, 1, n + n % 2);
+  }
+  const int spatial = static_cast<int>(g.dim()) - 2;
+  const torch::Tensor pooled =
+      spatial == 3 ? torch::avg_pool3d(interior, 2, 2) : torch::avg_pool2d(interior, 2, 2);
+  std::vector<std::int64_t> shape = pooled.sizes().vec();
+  for (std::int64_t a = 2; a < g.dim(); ++a) shape[a] += 2;
+  torch::Tensor out = torch::zeros(shape, g.options());
+  torch::Tensor inner = out;
+  for (std::int64_t a = 2; a < g.dim(); ++a) inner = inner.narrow(a, 1, pooled.size(a));
+  inner.copy_(pooled);
+  // Each face's ghost value: the fine ghost slab at the middle of the face (faces are uniform).
+  for (std::int64_t a = 2; a < g.dim(); ++a) {
+    for (const bool high : {false, true}) {
+      torch::Tensor value = g.narrow(a, high ? g.size(a) - 1 : 0, 1);
+      for (std::int64_t b = 2; b < g.dim(); ++b)
+        if (b != a) value = value.narrow(b, g.size(b) / 2, 1);
+      out.narrow(a, high ? out.size(a) - 1 : 0, 1)
+          .copy_(value.expand_as(out.narrow(a, high ? out.size(a) - 1 : 0, 1)));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void VcycleNetOptions::validate() const {
+  auto bad = [](const std::string& field, int value, const std::string& rule) {
+    throw std::invalid_argument("invalid V-cycle network option " + field + " = " +
+                                std::to_string(value) + " (" + rule + ")");
+  };
+  if (dim_ != 2 && dim_ != 3) bad("dim", dim_, "must be 2 or 3");
+  if (hidden_ < 1) bad("hidden", hidden_, "must be >= 1");
+  if (smoothing_ < 1 || smoothing_ > 8) bad("smoothing", smoothing_, "must be in 1..8");
+  if (coarsest_ < 1) bad("coarsest", coarsest_, "must be >= 1");
+}
+
+std::string VcycleNetOptions::describe() const {
+  std::ostringstream s;
+  s << dim_ << "D V-cycle, " << hidden_ << " hidden channels, " << smoothing_
+    << " smoothing stencil" << (smoothing_ == 1 ? "" : "s") << ", coarsest " << coarsest_;
+  return s.str();
+}
+
+int VcycleNetOptions::levels_for(const std::vector<std::int64_t>& sizes) const {
+  int levels = 1;
+  std::vector<std::int64_t> n = sizes;
+  auto too_big = [&] {
+    for (std::int64_t v : n)
+      if (v > coarsest_) return true;
+    return false;
+  };
+  while (too_big()) {
+    for (auto& v : n) v = (v + 1) / 2;
+    ++levels;
+  }
+  return levels;
+}
+
+VcycleNetImpl::VcycleNetImpl(VcycleNetOptions options) : options_(std::move(options)) {
+  reset();
+}
+
+void VcycleNetImpl::reset() {
+  options_.validate();
+  torch::NoGradGuard no_grad;
+  const int d = options_.dim(), h = options_.hidden();
+  const int taps = d == 3 ? 27 : 9;
+  const int outputs = 2 * options_.smoothing() * taps + 2;
+  spatial_ = register_module("spatial", make_conv(d, 2, h, 3));
+  mix_ = register_module("mix", make_conv(d, h, h, 1));
+  out_ = register_module("out", make_conv(d, h, outputs, 1));
+  // Start close to M = sum over levels of 4^l up^l pool^l: identity stencils, c0 = 1/4, c1 = 1.
+  conv_weight(out_).mul_(0.01);
+  torch::Tensor bias = conv_bias(out_);
+  for (int s = 0; s < 2 * options_.smoothing(); ++s) bias[s * taps + taps / 2] = 1.0;
+  bias[outputs - 2] = 0.25;  // c0: Jacobi-like (the unit-spacing 5/7-point diagonal is 4/6)
+  bias[outputs - 1] = 1.0;
+  cached_.clear();
+  cache_key_.clear();
+}
+
+// Per level: (1, outputs, grid) coefficients from the ghosted cell images of that level.
+std::vector<torch::Tensor> VcycleNetImpl::coefficients(const torch::Tensor& cells) const {
+  std::vector<std::int64_t> interior;
+  for (std::int64_t a = cells.dim() - 1; a >= 2; --a) interior.push_back(cells.size(a) - 2);
+  const int levels = options_.levels_for(interior);
+  std::vector<torch::Tensor> out;
+  torch::Tensor g = cells;
+  for (int l = 0; l < levels; ++l) {
+    const torch::Tensor h = torch::relu(run_conv(mix_, torch::relu(run_conv(spatial_, g))));
+    out.push_back(run_conv(out_, h));
+    if (l + 1 < levels) {
+      torch::NoGradGuard no_grad;  // the cell images are data
+      g = coarsen_cells(g);
+    }
+  }
+  return out;
+}
+
+// y(i) = sum over taps s of w_s(i) e(i + offset_s), with e zero outside the grid.
+torch::Tensor VcycleNetImpl::stencil(const torch::Tensor& w, const torch::Tensor& e) const {
+  const bool three = options_.dim() == 3;
+  const torch::Tensor p =
+      F::pad(e, F::PadFuncOptions(three ? std::vector<std::int64_t>{1, 1, 1, 1, 1, 1}
+                                        : std::vector<std::int64_t>{1, 1, 1, 1}));
+  const std::int64_t ny = e.size(-2), nx = e.size(-1), nz = three ? e.size(2) : 1;
+  torch::Tensor y;
+  int s = 0;
+  for (int dz = 0; dz < (three ? 3 : 1); ++dz)
+    for (int dy = 0; dy < 3; ++dy)
+      for (int dx = 0; dx < 3; ++dx, ++s) {
+        torch::Tensor shifted = p.narrow(-1, dx, nx).narrow(-2, dy, ny);
+        if (three) shifted = shifted.narrow(2, dz, nz);
+        const torch::Tensor term = w.narrow(1, s, 1) * shifted;
+        y = y.defined() ? y + term : term;
+      }
+  return y;
+}
+
+torch::Tensor VcycleNetImpl::forward(const torch::Tensor& x, const torch::Tensor& mask,
+                                     const torch::Tensor& cells) {
+  const int dim = options_.dim();
+  if (!x.defined() || x.dim() != dim + 2 || x.size(1) != 1) {
+    std::ostringstream s;
+    s << "VcycleNet (" << dim << "D): expected an input of shape (batch, 1, "
+      << (dim == 3 ? "nz, " : "") << "ny, nx), got ";
+    if (x.defined())
+      s << x.sizes();
+    else
+      s << "an undefined tensor";
+    throw std::invalid_argument(s.str());
+  }
+  const torch::Tensor& w = conv_weight(out_);
+  if (x.scalar_type() != w.scalar_type())
+    throw std::invalid_argument(std::string("VcycleNet: input dtype ") +
+                                c10::toString(x.scalar_type()) + " differs from the parameters' " +
+                                c10::toString(w.scalar_type()));
+  bool cells_ok =
+      cells.defined() && cells.dim() == x.dim() && cells.size(0) == 1 && cells.size(1) == 2;
+  for (int a = 2; cells_ok && a < x.dim(); ++a) cells_ok = cells.size(a) == x.size(a) + 2;
+  if (!cells_ok) {
+    std::ostringstream s;
+    s << "VcycleNet: expected ghosted cell-type images of shape (1, 2, ";
+    for (int a = 2; a < x.dim(); ++a) s << x.size(a) + 2 << (a + 1 < x.dim() ? ", " : "");
+    s << ") for an input of shape " << x.sizes() << ", got ";
+    if (cells.defined())
+      s << cells.sizes();
+    else
+      s << "none";
+    throw std::invalid_argument(s.str());
+  }
+
+  const torch::Tensor g = cells.to(x.options());
+  std::vector<torch::Tensor> coef;
+  // The cache is keyed on the cell images and on every parameter's storage and version counter,
+  // so an optimizer step or a load (both in place) invalidates it.
+  const bool cacheable = !is_training() && !torch::GradMode::is_enabled();
+  std::vector<std::int64_t> key = cells.sizes().vec();
+  key.push_back(reinterpret_cast<std::intptr_t>(cells.data_ptr()));
+  key.push_back(static_cast<std::int64_t>(cells._version()));
+  for (const torch::Tensor& p : parameters()) {
+    key.push_back(reinterpret_cast<std::intptr_t>(p.data_ptr()));
+    key.push_back(static_cast<std::int64_t>(p._version()));
+  }
+  if (cacheable && key == cache_key_ && !cached_.empty() && cached_[0].device() == x.device()) {
+    coef = cached_;
+  } else {
+    coef = coefficients(g);
+    if (cacheable) {
+      cached_ = coef;
+      cache_key_ = key;
+    }
+  }
+
+  const int levels = static_cast<int>(coef.size());
+  const int taps = dim == 3 ? 27 : 9, k = options_.smoothing();
+  const std::int64_t c0 = 2 * k * taps, c1 = c0 + 1;
+  std::vector<torch::Tensor> r{x};
+  for (int l = 1; l < levels; ++l) r.push_back(pool_half(r.back()));
+  auto smooth = [&](const torch::Tensor& c, int first, torch::Tensor e) {
+    for (int j = 0; j < k; ++j) e = stencil(c.narrow(1, (first + j) * taps, taps), e);
+    return e;
+  };
+  torch::Tensor e;
+  for (int l = levels - 1; l >= 0; --l) {
+    const torch::Tensor& c = coef[static_cast<std::size_t>(l)];
+    torch::Tensor z = c.narrow(1, c0, 1) * smooth(c, 0, r[static_cast<std::size_t>(l)]);
+    if (e.defined()) {
+      std::vector<std::int64_t> up_size;
+      for (int a = 2; a < x.dim(); ++a) up_size.push_back(2 * e.size(a));
+      auto up_options = F::InterpolateFuncOptions().size(up_size).align_corners(false);
+      if (dim == 3)
+        up_options.mode(torch::kTrilinear);
+      else
+        up_options.mode(torch::kBilinear);
+      torch::Tensor up = F::interpolate(e, up_options);
+      for (int a = 2; a < x.dim(); ++a) up = up.narrow(a, 0, z.size(a));
+      z = z + 4.0 * c.narrow(1, c1, 1) * up;
+    }
+    e = smooth(c, k, std::move(z));
+  }
+  if (mask.defined()) {
+    const torch::Tensor m = mask.to(e.options());
+    e = (e * m).masked_fill(m == 0, 0.0);
+  }
+  return e;
+}
+
+std::int64_t VcycleNetImpl::num_parameters() const {
+  std::int64_t n = 0;
+  for (const auto& p : parameters()) n += p.numel();
+  return n;
+}
+
+void VcycleNetImpl::pretty_print(std::ostream& stream) const {
+  stream << "deepsolve::solvers::dcdm::VcycleNet(" << options_.describe() << ", "
+         << num_parameters() << " parameters)";
+}
+
+torch::Tensor ghosted_cell_images(const Grid& grid) {
+  const auto& n = grid.size();
+  const bool three = grid.dim() == 3;
+  const std::int64_t gx = n[0] + 2, gy = n[1] + 2, gz = three ? n[2] + 2 : 1;
+  torch::Tensor images = torch::zeros(
+      three ? std::vector<std::int64_t>{1, 2, gz, gy, gx} : std::vector<std::int64_t>{1, 2, gy, gx},
+      torch::kFloat32);
+  float* fluid = images.data_ptr<float>();
+  float* air = fluid + gx * gy * gz;
+  auto at = [&](std::int64_t i, std::int64_t j, std::int64_t k) { return (k * gy + j) * gx + i; };
+  const auto& cells = grid.cells();
+  for (std::int64_t k = 0; k < (three ? n[2] : 1); ++k)
+    for (std::int64_t j = 0; j < n[1]; ++j)
+      for (std::int64_t i = 0; i < n[0]; ++i) {
+        const CellType t = cells[static_cast<std::size_t>((k * n[1] + j) * n[0] + i)];
+        const std::int64_t g = at(i + 1, j + 1, three ? k + 1 : 0);
+        fluid[g] = t == CellType::fluid ? 1.0f : 0.0f;
+        air[g] = t == CellType::air ? 1.0f : 0.0f;
+      }
+  // Ghost cells: air beyond a Dirichlet face (the ghost slabs include the edges and corners).
+  for (std::int64_t k = 0; k < gz; ++k)
+    for (std::int64_t j = 0; j < gy; ++j)
+      for (std::int64_t i = 0; i < gx; ++i) {
+        const bool ghost_x = i == 0 || i == gx - 1, ghost_y = j == 0 || j == gy - 1;
+        const bool ghost_z = three && (k == 0 || k == gz - 1);
+        if (!ghost_x && !ghost_y && !ghost_z) continue;
+        auto dirichlet = [&](Face f) { return grid.boundary(f) == Boundary::dirichlet; };
+        const bool d =
+            (i == 0 && dirichlet(Face::x_lo)) || (i == gx - 1 && dirichlet(Face::x_hi)) ||
+            (j == 0 && dirichlet(Face::y_lo)) || (j == gy - 1 && dirichlet(Face::y_hi)) ||
+            (three && k == 0 && dirichlet(Face::z_lo)) ||
+            (three && k == gz - 1 && dirichlet(Face::z_hi));
+        air[at(i, j, k)] = d ? 1.0f : 0.0f;
+      }
+  return images;
+}
+
+}  // namespace deepsolve::solvers::dcdm
