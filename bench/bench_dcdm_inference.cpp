@@ -1,4 +1,5 @@
-// bench_dcdm_inference: time per forward call of a DCDM network (a native model file) in C++, and
+// bench_dcdm_inference: time per forward call of a DCDM network (a native model file: the CNN or
+// the V-cycle network) in C++, and
 // everything bench/dcdm_inference.py needs to run the same network from PyTorch in Python on the
 // same input, CPU and thread count (the DCDM issue's "C++ inference per call no slower than PyTorch
 // from Python, measured side by side").
@@ -9,7 +10,7 @@
 //
 // The grid is the unit box of --dim/--size with Dirichlet faces and the --geometry layout (as
 // poisson_solve makes it); the input is a seeded unit-norm float32 residual on its fluid cells
-// (zero elsewhere), batch 1. What is timed is DcdmNet::forward(x, no mask, cell images) under
+// (zero elsewhere), batch 1. What is timed is the network's forward(x, no mask, cell images) under
 // NoGradGuard in eval mode with torch::set_num_threads(--threads): one warm-up call, then --reps
 // calls each timed on its own; the minimum and the median per call are reported. For information,
 // NetworkDirection::apply (what a DCDM solve calls: float64 in, float32 network, masked, float64
@@ -26,6 +27,7 @@
 #include <cstdio>
 #include <exception>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,7 @@
 #include "deepsolve/solvers/dcdm/model_file.hpp"
 #include "deepsolve/solvers/dcdm/network.hpp"
 #include "deepsolve/solvers/dcdm/network_direction.hpp"
+#include "deepsolve/solvers/dcdm/vcycle_network.hpp"
 #include "deepsolve/solvers/geometry.hpp"
 #include "deepsolve/solvers/grid.hpp"
 #include "deepsolve/solvers/random.hpp"
@@ -73,6 +76,56 @@ Json options_json(const dcdm::DcdmNetOptions& o) {
   return j;
 }
 
+Json options_json(const dcdm::VcycleNetOptions& o) {
+  Json j = Json::object();
+  j["architecture"] = "vcycle";
+  j["dim"] = o.dim();
+  j["hidden"] = o.hidden();
+  j["smoothing"] = o.smoothing();
+  j["coarsest"] = o.coarsest();
+  j["description"] = o.describe();
+  return j;
+}
+
+// The network of a native model file of either architecture, as the benchmark needs it.
+struct Network {
+  std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)> forward;
+  torch::Tensor images;  // what forward's second argument is (undefined: none)
+  std::vector<std::pair<std::string, torch::Tensor>> parameters;
+  std::int64_t num_parameters = 0;
+  int dim = 0;
+  std::string description;
+  Json options;
+  dcdm::ModelInfo info;
+};
+
+Network load_network(const std::string& path, const solvers::Grid& grid) {
+  Network n;
+  auto take = [&](auto net, const dcdm::ModelInfo& info) {
+    net->eval();
+    for (const auto& p : net->named_parameters()) n.parameters.emplace_back(p.key(), p.value());
+    n.num_parameters = net->num_parameters();
+    n.dim = net->options().dim();
+    n.description = net->options().describe();
+    n.options = options_json(net->options());
+    n.info = info;
+    n.forward = [net](const torch::Tensor& x, const torch::Tensor& cells) mutable {
+      return net->forward(x, {}, cells);
+    };
+  };
+  if (dcdm::load_direction_network(path)->format() == "vcycle") {
+    dcdm::LoadedVcycleModel m = dcdm::load_vcycle_model(path);
+    take(m.net, m.info);
+    n.images = dcdm::ghosted_cell_images(grid);
+  } else {
+    dcdm::LoadedDcdmModel m = dcdm::load_dcdm_model(path);
+    take(m.net, m.info);
+    n.options["architecture"] = "cnn";
+    if (m.net->options().cell_type_inputs()) n.images = dcdm::cell_type_images(grid);
+  }
+  return n;
+}
+
 std::string default_tensors_path(const std::string& json_path) {
   const std::string ext = ".json";
   if (json_path.size() > ext.size() &&
@@ -106,12 +159,9 @@ int run(int argc, char** argv) {
   const std::int64_t cells = grid.num_cells();
   const std::int64_t fluid = grid.count(solvers::CellType::fluid);
 
-  dcdm::LoadedDcdmModel model = dcdm::load_dcdm_model(model_path);
-  dcdm::DcdmNet net = model.net;
-  net->eval();
-  const dcdm::DcdmNetOptions& options = net->options();
-  if (options.dim() != dim)
-    throw std::invalid_argument(model_path + ": a " + std::to_string(options.dim()) +
+  const Network net = load_network(model_path, grid);
+  if (net.dim != dim)
+    throw std::invalid_argument(model_path + ": a " + std::to_string(net.dim) +
                                 "D model, but --dim " + std::to_string(dim));
 
   // The input: seeded normal values on the fluid cells, zero elsewhere, unit norm, float32.
@@ -130,12 +180,11 @@ int run(int argc, char** argv) {
   for (double& v : r) v /= std::sqrt(norm2);
   const torch::Tensor x =
       torch::from_blob(r.data(), shape, torch::kFloat64).to(torch::kFloat32).contiguous();
-  const torch::Tensor images =
-      options.cell_type_inputs() ? dcdm::cell_type_images(grid) : torch::Tensor();
+  const torch::Tensor& images = net.images;
 
   torch::NoGradGuard no_grad;
   torch::Tensor output;
-  const Timing forward = time_each([&] { output = net->forward(x, {}, images); }, reps);
+  const Timing forward = time_each([&] { output = net.forward(x, images); }, reps);
 
   // What a DCDM solve calls, for information: float64 in and out, the network, the fluid mask.
   Timing apply;
@@ -149,7 +198,7 @@ int run(int argc, char** argv) {
   // The tensors for Python.
   {
     c10::Dict<std::string, torch::Tensor> parameters;
-    for (const auto& p : net->named_parameters()) parameters.insert(p.key(), p.value().detach());
+    for (const auto& [name, p] : net.parameters) parameters.insert(name, p.detach());
     c10::impl::GenericDict all(c10::StringType::get(), c10::AnyType::get());
     all.insert(std::string("parameters"), parameters);
     all.insert(std::string("input"), x);
@@ -167,13 +216,13 @@ int run(int argc, char** argv) {
   doc["torch_version"] = TORCH_VERSION;
   Json m = Json::object();
   m["path"] = model_path;
-  m["parameters"] = net->num_parameters();
+  m["parameters"] = net.num_parameters;
   Json trained = Json::object();
-  trained["dim"] = model.info.grid.dim;
-  trained["size"] = model.info.grid.size;
+  trained["dim"] = net.info.grid.dim;
+  trained["size"] = net.info.grid.size;
   m["trained_on"] = std::move(trained);
   doc["model"] = std::move(m);
-  doc["network"] = options_json(options);
+  doc["network"] = net.options;
   Json prob = Json::object();
   prob["description"] = grid.describe();
   prob["dim"] = dim;
@@ -196,7 +245,7 @@ int run(int argc, char** argv) {
   }
   bench::write_json(json_path, doc);
 
-  std::printf("%s on %s, %d thread%s, %d calls after one warm-up\n", options.describe().c_str(),
+  std::printf("%s on %s, %d thread%s, %d calls after one warm-up\n", net.description.c_str(),
               grid.describe().c_str(), threads, threads == 1 ? "" : "s", reps);
   std::printf("  C++ forward              min %s  median %s per call\n",
               bench::format_time(forward.best_s).c_str(),

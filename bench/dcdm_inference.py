@@ -5,8 +5,9 @@
 
 Reads what bench_dcdm_inference wrote: its JSON (network options, threads, number of calls, the
 path of the tensors file) and the tensors file (torch.load: the parameters as a dict name -> tensor,
-the input, the cell-type images, the C++ output). Builds the same network here (DcdmNet below, a
-copy of solvers/src/dcdm/network.cpp's structure in PyTorch), loads the parameters (strictly: every
+the input, the cell-type images, the C++ output). Builds the same network here (DcdmNet or VcycleNet
+below, copies of the structure of solvers/src/dcdm/network.cpp and vcycle_network.cpp in
+PyTorch), loads the parameters (strictly: every
 name must match), and checks that its output on the same input matches the C++ output: the
 largest absolute difference relative to max |output| must be at most 1e-4 (with the same
 LibTorch underneath it is exactly 0; float32 convolutions summed in another order would give about
@@ -138,6 +139,124 @@ class DcdmNet(nn.Module):
         return self.network(inp)
 
 
+class VcycleNet(nn.Module):
+    """solvers/src/dcdm/vcycle_network.cpp in PyTorch; the parameter names are the C++ module's.
+
+    As in C++, the per-level coefficients depend only on the cell images, so they are computed
+    on the first call in eval mode without autograd and reused while the same images come in.
+    """
+
+    def __init__(self, o):
+        super().__init__()
+        self.dim = o["dim"]
+        self.smoothing = o["smoothing"]
+        self.coarsest = o["coarsest"]
+        self.taps = 27 if self.dim == 3 else 9
+        conv = nn.Conv3d if self.dim == 3 else nn.Conv2d
+        h = o["hidden"]
+        self.spatial = conv(2, h, 3)
+        self.mix = conv(h, h, 1)
+        self.out = conv(h, 2 * self.smoothing * self.taps + 2, 1)
+        self._cache = None
+
+    def levels_for(self, sizes):
+        levels, n = 1, list(sizes)
+        while any(v > self.coarsest for v in n):
+            n = [(v + 1) // 2 for v in n]
+            levels += 1
+        return levels
+
+    @staticmethod
+    def pool_half(x):
+        pad = []
+        for a in range(x.dim() - 1, 1, -1):
+            pad += [0, x.shape[a] % 2]
+        if any(pad):
+            x = F.pad(x, pad)
+        return F.avg_pool3d(x, 2, 2) if x.dim() == 5 else F.avg_pool2d(x, 2, 2)
+
+    @staticmethod
+    def coarsen_cells(g):
+        interior = g
+        for a in range(2, g.dim()):
+            n = g.shape[a] - 2
+            interior = interior.narrow(a, 1, n + n % 2)
+        pooled = (F.avg_pool3d if g.dim() == 5 else F.avg_pool2d)(interior, 2, 2)
+        out = g.new_zeros([s + 2 if a >= 2 else s for a, s in enumerate(pooled.shape)])
+        inner = out
+        for a in range(2, g.dim()):
+            inner = inner.narrow(a, 1, pooled.shape[a])
+        inner.copy_(pooled)
+        for a in range(2, g.dim()):
+            for high in (False, True):
+                value = g.narrow(a, g.shape[a] - 1 if high else 0, 1)
+                for b in range(2, g.dim()):
+                    if b != a:
+                        value = value.narrow(b, g.shape[b] // 2, 1)
+                slab = out.narrow(a, out.shape[a] - 1 if high else 0, 1)
+                slab.copy_(value.expand_as(slab))
+        return out
+
+    def coefficients(self, cells):
+        levels = self.levels_for([s - 2 for s in cells.shape[2:]])
+        out, g = [], cells
+        for level in range(levels):
+            out.append(self.out(torch.relu(self.mix(torch.relu(self.spatial(g))))))
+            if level + 1 < levels:
+                g = self.coarsen_cells(g)
+        return out
+
+    def stencil(self, w, e):
+        three = self.dim == 3
+        p = F.pad(e, [1] * (6 if three else 4))
+        nz, ny, nx = (e.shape[2] if three else 1), e.shape[-2], e.shape[-1]
+        y, s = None, 0
+        for dz in range(3 if three else 1):
+            for dy in range(3):
+                for dx in range(3):
+                    shifted = p.narrow(-1, dx, nx).narrow(-2, dy, ny)
+                    if three:
+                        shifted = shifted.narrow(2, dz, nz)
+                    term = w.narrow(1, s, 1) * shifted
+                    y = term if y is None else y + term
+                    s += 1
+        return y
+
+    def forward(self, x, cells=None):
+        g = cells.to(x.dtype)
+        key = (cells.data_ptr(), tuple(cells.shape))
+        if not self.training and not torch.is_grad_enabled():
+            if self._cache is None or self._cache[0] != key:
+                self._cache = (key, self.coefficients(g))
+            coef = self._cache[1]
+        else:
+            coef = self.coefficients(g)
+        k, taps = self.smoothing, self.taps
+        c0 = 2 * k * taps
+        r = [x]
+        for _ in range(1, len(coef)):
+            r.append(self.pool_half(r[-1]))
+
+        def smooth(c, first, e):
+            for j in range(k):
+                e = self.stencil(c.narrow(1, (first + j) * taps, taps), e)
+            return e
+
+        e = None
+        for level in range(len(coef) - 1, -1, -1):
+            c = coef[level]
+            z = c.narrow(1, c0, 1) * smooth(c, 0, r[level])
+            if e is not None:
+                mode = "trilinear" if self.dim == 3 else "bilinear"
+                up = F.interpolate(e, size=[2 * s for s in e.shape[2:]], mode=mode,
+                                   align_corners=False)
+                for a in range(2, x.dim()):
+                    up = up.narrow(a, 0, z.shape[a])
+                z = z + 4.0 * c.narrow(1, c0 + 1, 1) * up
+            e = smooth(c, k, z)
+        return e
+
+
 def time_each(f, reps):
     f()  # warm-up
     per_call = []
@@ -183,11 +302,12 @@ def main():
     torch.set_num_threads(threads)
 
     data = torch.load(tensors_path)
-    net = DcdmNet(cpp["network"])
+    vcycle = cpp["network"].get("architecture") == "vcycle"
+    net = VcycleNet(cpp["network"]) if vcycle else DcdmNet(cpp["network"])
     net.load_state_dict(dict(data["parameters"]), strict=True)
     net.eval()
     x = data["input"]
-    cells = data["cells"] if cpp["network"]["cell_type_inputs"] else None
+    cells = data["cells"] if vcycle or cpp["network"]["cell_type_inputs"] else None
 
     with torch.no_grad():
         out = net(x, cells)

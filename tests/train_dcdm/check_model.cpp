@@ -9,9 +9,9 @@
 //                                           below those of the first, and every epoch's train
 //                                           loss is below the first's
 //   check_model metadata M.pt LOG.csv key=regex...
-//                                           the model loads; each metadata value matches its
-//                                           regex (whole string); final_loss is the log's last
-//                                           train_loss; epochs is the log's row count
+//                                           the model (CNN or V-cycle) loads; each metadata value
+//                                           matches its regex (whole string); final_loss is the
+//                                           log's last train_loss; epochs is the log's row count
 //   check_model truncate SRC DST FRACTION   writes the first FRACTION of SRC's bytes to DST
 #include <torch/torch.h>
 
@@ -37,9 +37,29 @@ int fail(const std::string& message) {
   return 1;
 }
 
+// A model file of either architecture: its named parameters and metadata.
+struct Model {
+  torch::OrderedDict<std::string, torch::Tensor> parameters;
+  dcdm::ModelInfo info;
+  std::int64_t num_parameters() const {
+    std::int64_t n = 0;
+    for (const auto& p : parameters) n += p.value().numel();
+    return n;
+  }
+};
+
+Model load_model(const std::string& path) {
+  if (dcdm::load_direction_network(path)->format() == "vcycle") {
+    const auto m = dcdm::load_vcycle_model(path);
+    return {m.net->named_parameters(), m.info};
+  }
+  const auto m = dcdm::load_dcdm_model(path);
+  return {m.net->named_parameters(), m.info};
+}
+
 int same(const std::string& a_path, const std::string& b_path, double rtol) {
-  const auto a = dcdm::load_dcdm_model(a_path), b = dcdm::load_dcdm_model(b_path);
-  const auto pa = a.net->named_parameters(), pb = b.net->named_parameters();
+  const Model a = load_model(a_path), b = load_model(b_path);
+  const auto &pa = a.parameters, &pb = b.parameters;
   if (pa.size() != pb.size()) return fail("different parameter counts");
   double diff2 = 0.0, norm2 = 0.0, worst = 0.0;
   std::string worst_name;
@@ -104,7 +124,7 @@ int loss_decreases(const std::string& path) {
 }
 
 int metadata(const std::string& model, const std::string& log_path, int n, char** checks) {
-  const auto m = dcdm::load_dcdm_model(model);
+  const Model m = load_model(model);
   const auto log = read_log(log_path);
   const auto& meta = m.info.metadata;
   for (const auto& [k, v] : meta) std::printf("  %s = %s\n", k.c_str(), v.c_str());
@@ -130,7 +150,7 @@ int metadata(const std::string& model, const std::string& log_path, int n, char*
   if (m.info.grid.dim == 0 || m.info.grid.boundaries.empty())
     return fail("the model file has no training grid");
   std::printf("%s: %lld parameters, grid %dD %dx%dx%d (%s)\n", model.c_str(),
-              static_cast<long long>(m.net->num_parameters()), m.info.grid.dim, m.info.grid.size[0],
+              static_cast<long long>(m.num_parameters()), m.info.grid.dim, m.info.grid.size[0],
               m.info.grid.size[1], m.info.grid.size[2], m.info.grid.boundaries.c_str());
   return 0;
 }
