@@ -379,7 +379,12 @@ void dcdm_section(std::ostream& out, const std::vector<Json>& docs) {
   out << "| grid | geometry | trained on | CG | ICC(0) | GAMG | BoomerAMG | GMG | DCDM | DCDM/ICC "
          "| DCDM total s | network s | rest/it (applies) | ICC total s | GMG total s |\n";
   out << "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  // The grids are 2D 128^2-512^2 and 3D 32^3-128^3; the 64^2 rows (the 2D training size)
+  // are shown and reported apart.
+  auto target_grid = [](const DcdmRun& run) { return run.dim == 3 || run.size >= 128; };
   bool ratio_met = true, rest_met = true;
+  double worst_ratio = 0.0, worst_other_ratio = 0.0;
+  std::string worst_ratio_where, worst_other_where;
   for (const DcdmRun& run : runs) {
     const Json& d = *run.rows.at("dcdm");
     const double its = number_or(d, "iterations", 0);
@@ -391,7 +396,14 @@ void dcdm_section(std::ostream& out, const std::vector<Json>& docs) {
     if (run.rows.count("icc")) {
       const double r = its / number_or(*run.rows.at("icc"), "iterations", 1);
       ratio = fmt("%.2f", r);
-      ratio_met = ratio_met && r <= kDcdmIccRatioTarget && number_or(d, "converged", 0) != 0;
+      const std::string where = std::to_string(run.size) + (run.dim == 3 ? "^3 " : "^2 ") +
+                                run.geometry;
+      if (target_grid(run)) {
+        ratio_met = ratio_met && r <= kDcdmIccRatioTarget && number_or(d, "converged", 0) != 0;
+        if (r > worst_ratio) std::tie(worst_ratio, worst_ratio_where) = std::tie(r, where);
+      } else if (r > worst_other_ratio) {
+        std::tie(worst_other_ratio, worst_other_where) = std::tie(r, where);
+      }
     }
     rest_met = rest_met && rest <= kDcdmRestTarget;
     std::string trained = run.trained_size + (run.dim == 3 ? "^3 " : "^2 ") + run.trained_geometry;
@@ -417,7 +429,8 @@ void dcdm_section(std::ostream& out, const std::vector<Json>& docs) {
   std::string worst_where;
   for (std::size_t i = 1; i < runs.size(); ++i) {
     const DcdmRun &a = runs[i - 1], &b = runs[i];
-    if (a.dim != b.dim || a.geometry != b.geometry || b.size != 2 * a.size) continue;
+    if (a.dim != b.dim || a.geometry != b.geometry || b.size != 2 * a.size || !target_grid(a))
+      continue;
     const double g = number_or(*b.rows.at("dcdm"), "iterations", 0) /
                      std::max(1.0, number_or(*a.rows.at("dcdm"), "iterations", 0));
     if (g > worst_growth) {
@@ -426,9 +439,13 @@ void dcdm_section(std::ostream& out, const std::vector<Json>& docs) {
                     std::to_string(a.dim) + "D " + a.geometry + ")";
     }
   }
-  out << "\nTargets: DCDM iterations <= " << fmt("%.2f", kDcdmIccRatioTarget)
-      << " x ICC(0)'s on every grid: " << met(ratio_met)
-      << ". Growth per doubling <= " << fmt("%.1fx", kDcdmGrowthTarget) << ": worst "
+  out << "\nTargets, on the issue's grids (2D 128^2-512^2, 3D 32^3-128^3): DCDM iterations <= "
+      << fmt("%.2f", kDcdmIccRatioTarget) << " x ICC(0)'s on every one: worst "
+      << fmt("%.2f", worst_ratio) << " (" << worst_ratio_where << "), " << met(ratio_met);
+  if (!worst_other_where.empty())
+    out << " (on the other rows, worst " << fmt("%.2f", worst_other_ratio) << " at "
+        << worst_other_where << ")";
+  out << ". Growth per doubling <= " << fmt("%.1fx", kDcdmGrowthTarget) << ": worst "
       << fmt("%.2fx", worst_growth) << " at " << worst_where << ", "
       << met(worst_growth <= kDcdmGrowthTarget)
       << ". Non-network part of an iteration <= " << fmt("%.0f", kDcdmRestTarget)
