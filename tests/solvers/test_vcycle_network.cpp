@@ -161,6 +161,18 @@ TEST(VcycleNetwork, TheInferenceCacheFollowsTheParameters) {
   EXPECT_FALSE(torch::allclose(after, before));
   net->train();  // no cache in train mode
   EXPECT_TRUE(torch::equal(net->forward(x, {}, cells), after));
+
+  // Images made and dropped one after the other (the allocator may give them the same address):
+  // each call sees its own grid.
+  net->eval();
+  Grid boxes = Grid::unit_box(2, 12);
+  apply_geometry(boxes, "boxes");
+  const torch::Tensor on_sphere = net->forward(x, {}, ghosted_cell_images(grid));
+  const torch::Tensor on_boxes = net->forward(x, {}, ghosted_cell_images(boxes));
+  net->train();
+  EXPECT_TRUE(torch::equal(on_boxes, net->forward(x, {}, ghosted_cell_images(boxes))));
+  EXPECT_TRUE(torch::equal(on_sphere, net->forward(x, {}, ghosted_cell_images(grid))));
+  EXPECT_FALSE(torch::equal(on_sphere, on_boxes));
 }
 
 TEST(VcycleNetwork, TheUntrainedStartIsAlreadyAPreconditioner) {

@@ -135,6 +135,7 @@ void VcycleNetImpl::reset() {
   bias[outputs - 2] = 0.25;  // c0: Jacobi-like (the unit-spacing 5/7-point diagonal is 4/6)
   bias[outputs - 1] = 1.0;
   cached_.clear();
+  cached_cells_ = torch::Tensor();
   cache_key_.clear();
 }
 
@@ -211,8 +212,10 @@ torch::Tensor VcycleNetImpl::forward(const torch::Tensor& x, const torch::Tensor
 
   const torch::Tensor g = cells.to(x.options());
   std::vector<torch::Tensor> coef;
-  // The cache is keyed on the cell images and on every parameter's storage and version counter,
-  // so an optimizer step or a load (both in place) invalidates it.
+  // The cache is keyed on the cell images (their storage, which the cache keeps alive so that no
+  // other tensor can take its address, their shape and version counter) and on every parameter's
+  // storage and version counter, so an optimizer step, a load or a change of the images in place
+  // invalidates it.
   const bool cacheable = !is_training() && !torch::GradMode::is_enabled();
   std::vector<std::int64_t> key = cells.sizes().vec();
   key.push_back(reinterpret_cast<std::intptr_t>(cells.data_ptr()));
@@ -227,6 +230,7 @@ torch::Tensor VcycleNetImpl::forward(const torch::Tensor& x, const torch::Tensor
     coef = coefficients(g);
     if (cacheable) {
       cached_ = coef;
+      cached_cells_ = cells;
       cache_key_ = key;
     }
   }
