@@ -13,6 +13,7 @@
 #include <string>
 
 #include "../support/expect_error.hpp"
+#include "../support/temp_dir.hpp"
 #include "deepsolve/learned/atomic_file.hpp"
 #include "deepsolve/learned/checkpoint.hpp"
 #include "deepsolve/learned/device.hpp"
@@ -21,7 +22,6 @@
 #include "deepsolve/learned/progress.hpp"
 #include "deepsolve/learned/shuffle.hpp"
 #include "deepsolve/learned/trainer.hpp"
-#include "temp_dir.hpp"
 #include "tiny_model.hpp"
 
 namespace dl = deepsolve::learned;
@@ -32,7 +32,7 @@ using learned_test::Tiny;
 
 namespace {
 
-using learned_test::TempDir;
+using deepsolve_test::TempDir;
 
 using deepsolve_test::expect_error;
 

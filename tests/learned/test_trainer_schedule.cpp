@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "../support/expect_error.hpp"
+#include "../support/temp_dir.hpp"
 #include "deepsolve/learned/checkpoint.hpp"
 #include "deepsolve/learned/lr_schedule.hpp"
 #include "deepsolve/learned/trainer.hpp"
-#include "temp_dir.hpp"
 #include "tiny_model.hpp"
 
 namespace dl = deepsolve::learned;
@@ -116,7 +116,7 @@ TEST(LrSchedule, ErrorsNameTheBadPart) {
 
 namespace {
 
-using learned_test::TempDir;
+using deepsolve_test::TempDir;
 
 bool same_parameters(const torch::nn::Module& a, const torch::nn::Module& b) {
   auto pb = b.named_parameters();

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +12,7 @@
 #include <string>
 
 #include "../support/expect_error.hpp"
+#include "../support/temp_dir.hpp"
 #include "deepsolve/solvers/dcdm/model_file.hpp"
 #include "deepsolve/solvers/dcdm/network.hpp"
 #include "deepsolve/solvers/dcdm/network_direction.hpp"
@@ -26,6 +26,7 @@
 using namespace deepsolve::solvers;
 using namespace deepsolve::solvers::dcdm;
 using deepsolve_test::expect_error;
+using deepsolve_test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -34,26 +35,6 @@ namespace {
 std::string data_file(const std::string& name) {
   return (fs::path(__FILE__).parent_path() / "data" / name).string();
 }
-
-// A folder of its own for each test program run.
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("deepsolve_dcdm_net_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

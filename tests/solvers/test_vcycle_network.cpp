@@ -3,12 +3,11 @@
 // preconditioner, that training lowers the DCDM loss, and its model files.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <cstdio>
-#include <filesystem>
 
 #include "../support/expect_error.hpp"
+#include "../support/temp_dir.hpp"
 #include "deepsolve/solvers/dcdm/loss.hpp"
 #include "deepsolve/solvers/dcdm/model_file.hpp"
 #include "deepsolve/solvers/dcdm/network_direction.hpp"
@@ -25,27 +24,9 @@
 using namespace deepsolve::solvers;
 using namespace deepsolve::solvers::dcdm;
 using deepsolve_test::expect_error;
-namespace fs = std::filesystem;
+using deepsolve_test::TempDir;
 
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("deepsolve_vcycle_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 Grid sphere_grid(int dim, int n) {
   Grid grid = Grid::unit_box(dim, n);

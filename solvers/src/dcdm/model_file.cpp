@@ -64,9 +64,30 @@ torch::serialize::InputArchive open_archive(const std::string& path, const std::
 
 // ~~~ Native format ~~~
 
+// What a native network of each architecture is called and takes besides the residual.
+std::string format_name(const DcdmNet&) {
+  return "dcdm";
+}
+std::string format_name(const VcycleNet&) {
+  return "vcycle";
+}
+bool takes_cell_types(const DcdmNet& net) {
+  return net->options().cell_type_inputs();
+}
+bool takes_cell_types(const VcycleNet&) {
+  return true;
+}
+torch::Tensor cell_inputs(const DcdmNet&, const Grid& grid) {
+  return cell_type_images(grid);
+}
+torch::Tensor cell_inputs(const VcycleNet&, const Grid& grid) {
+  return ghosted_cell_images(grid);
+}
+
+template <class Net>
 class NativeNetwork final : public DirectionNetwork {
  public:
-  NativeNetwork(std::string path, DcdmNet net, ModelInfo info)
+  NativeNetwork(std::string path, Net net, ModelInfo info)
       : DirectionNetwork(std::move(path), net->options().dim(), std::move(info)),
         net_(std::move(net)) {
     net_->eval();
@@ -78,43 +99,17 @@ class NativeNetwork final : public DirectionNetwork {
     device_ = device;
   }
   std::int64_t num_parameters() const override { return net_->num_parameters(); }
-  std::string format() const override { return "dcdm"; }
-  bool uses_cell_types() const override { return net_->options().cell_type_inputs(); }
+  std::string format() const override { return format_name(net_); }
+  bool uses_cell_types() const override { return takes_cell_types(net_); }
 
  protected:
   torch::Tensor forward(const torch::Tensor& r) override {
     return net_->forward(r, {}, cell_images_);
   }
+  torch::Tensor grid_inputs(const Grid& grid) const override { return cell_inputs(net_, grid); }
 
  private:
-  DcdmNet net_;
-};
-
-class NativeVcycleNetwork final : public DirectionNetwork {
- public:
-  NativeVcycleNetwork(std::string path, VcycleNet net, ModelInfo info)
-      : DirectionNetwork(std::move(path), net->options().dim(), std::move(info)),
-        net_(std::move(net)) {
-    net_->eval();
-    for (const auto& p : net_->parameters()) device_ = p.device();
-  }
-  void to(torch::Device device) override {
-    net_->to(device);
-    if (cell_images_.defined()) cell_images_ = cell_images_.to(device);
-    device_ = device;
-  }
-  std::int64_t num_parameters() const override { return net_->num_parameters(); }
-  std::string format() const override { return "vcycle"; }
-  bool uses_cell_types() const override { return true; }
-
- protected:
-  torch::Tensor forward(const torch::Tensor& r) override {
-    return net_->forward(r, {}, cell_images_);
-  }
-  torch::Tensor grid_inputs(const Grid& grid) const override { return ghosted_cell_images(grid); }
-
- private:
-  VcycleNet net_;
+  Net net_;
 };
 
 std::int64_t read_int(torch::serialize::InputArchive& a, const std::string& key) {
@@ -456,11 +451,11 @@ std::shared_ptr<DirectionNetwork> load_direction_network(const std::string& path
   const std::string architecture = native_architecture(path, archive);
   if (architecture == "cnn") {
     LoadedDcdmModel m = read_native(path, archive);
-    return std::make_shared<NativeNetwork>(path, std::move(m.net), std::move(m.info));
+    return std::make_shared<NativeNetwork<DcdmNet>>(path, std::move(m.net), std::move(m.info));
   }
   if (architecture == "vcycle") {
     LoadedVcycleModel m = read_vcycle(path, archive);
-    return std::make_shared<NativeVcycleNetwork>(path, std::move(m.net), std::move(m.info));
+    return std::make_shared<NativeNetwork<VcycleNet>>(path, std::move(m.net), std::move(m.info));
   }
   if (!architecture.empty())
     throw std::runtime_error(path + ": unknown DCDM network architecture '" + architecture +
@@ -471,13 +466,14 @@ std::shared_ptr<DirectionNetwork> load_direction_network(const std::string& path
 std::shared_ptr<DirectionNetwork> wrap_direction_network(DcdmNet net, ModelInfo info,
                                                          std::string name) {
   if (net.is_empty()) throw std::invalid_argument("wrap_direction_network: empty DcdmNet");
-  return std::make_shared<NativeNetwork>(std::move(name), std::move(net), std::move(info));
+  return std::make_shared<NativeNetwork<DcdmNet>>(std::move(name), std::move(net), std::move(info));
 }
 
 std::shared_ptr<DirectionNetwork> wrap_direction_network(VcycleNet net, ModelInfo info,
                                                          std::string name) {
   if (net.is_empty()) throw std::invalid_argument("wrap_direction_network: empty VcycleNet");
-  return std::make_shared<NativeVcycleNetwork>(std::move(name), std::move(net), std::move(info));
+  return std::make_shared<NativeNetwork<VcycleNet>>(std::move(name), std::move(net),
+                                                    std::move(info));
 }
 
 // ~~~ DirectionNetwork ~~~

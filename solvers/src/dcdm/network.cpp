@@ -4,6 +4,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "network_input.hpp"
+
 namespace deepsolve::solvers::dcdm {
 
 namespace F = torch::nn::functional;
@@ -179,21 +181,7 @@ torch::Tensor DcdmNetImpl::network(const torch::Tensor& x) const {
 torch::Tensor DcdmNetImpl::forward(const torch::Tensor& x, const torch::Tensor& mask,
                                    const torch::Tensor& cells) {
   const int dim = options_.dim();
-  if (!x.defined() || x.dim() != dim + 2 || x.size(1) != 1) {
-    std::ostringstream s;
-    s << "DcdmNet (" << dim << "D): expected an input of shape (batch, 1, "
-      << (dim == 3 ? "nz, " : "") << "ny, nx), got ";
-    if (x.defined())
-      s << x.sizes();
-    else
-      s << "an undefined tensor";
-    throw std::invalid_argument(s.str());
-  }
-  const torch::Tensor w = first_->parameters().front();
-  if (x.scalar_type() != w.scalar_type())
-    throw std::invalid_argument(std::string("DcdmNet: input dtype ") +
-                                c10::toString(x.scalar_type()) + " differs from the parameters' " +
-                                c10::toString(w.scalar_type()));
+  check_network_input("DcdmNet", dim, x, first_->parameters().front());
 
   torch::Tensor input = x;
   if (options_.cell_type_inputs()) {

@@ -3,6 +3,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "network_input.hpp"
+
 namespace deepsolve::solvers::dcdm {
 
 namespace F = torch::nn::functional;
@@ -180,21 +182,7 @@ torch::Tensor VcycleNetImpl::stencil(const torch::Tensor& w, const torch::Tensor
 torch::Tensor VcycleNetImpl::forward(const torch::Tensor& x, const torch::Tensor& mask,
                                      const torch::Tensor& cells) {
   const int dim = options_.dim();
-  if (!x.defined() || x.dim() != dim + 2 || x.size(1) != 1) {
-    std::ostringstream s;
-    s << "VcycleNet (" << dim << "D): expected an input of shape (batch, 1, "
-      << (dim == 3 ? "nz, " : "") << "ny, nx), got ";
-    if (x.defined())
-      s << x.sizes();
-    else
-      s << "an undefined tensor";
-    throw std::invalid_argument(s.str());
-  }
-  const torch::Tensor& w = conv_weight(out_);
-  if (x.scalar_type() != w.scalar_type())
-    throw std::invalid_argument(std::string("VcycleNet: input dtype ") +
-                                c10::toString(x.scalar_type()) + " differs from the parameters' " +
-                                c10::toString(w.scalar_type()));
+  check_network_input("VcycleNet", dim, x, conv_weight(out_));
   bool cells_ok =
       cells.defined() && cells.dim() == x.dim() && cells.size(0) == 1 && cells.size(1) == 2;
   for (int a = 2; cells_ok && a < x.dim(); ++a) cells_ok = cells.size(a) == x.size(a) + 2;

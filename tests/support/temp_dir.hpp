@@ -1,5 +1,5 @@
 // A fresh folder per test (named after the test and the process), removed afterwards; shared by
-// the tests of deepsolve::learned.
+// every test program.
 #pragma once
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -7,23 +7,28 @@
 #include <filesystem>
 #include <set>
 #include <string>
+#include <system_error>
 
-namespace learned_test {
+namespace deepsolve_test {
 
 class TempDir {
  public:
   TempDir() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     path_ = std::filesystem::temp_directory_path() /
-            ("deepsolve_learned_" + std::to_string(::getpid()) + "_" + info->test_suite_name() +
-             "_" + info->name());
+            ("deepsolve_test_" + std::to_string(::getpid()) + "_" + info->test_suite_name() + "_" +
+             info->name());
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
-  ~TempDir() { std::filesystem::remove_all(path_); }
+  ~TempDir() {
+    std::error_code ec;  // never throw from a destructor
+    std::filesystem::remove_all(path_, ec);
+  }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   std::string file(const std::string& name) const { return (path_ / name).string(); }
+  const std::filesystem::path& path() const { return path_; }
   /// Names of the files in the folder.
   std::set<std::string> files() const {
     std::set<std::string> out;
@@ -36,4 +41,4 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-}  // namespace learned_test
+}  // namespace deepsolve_test
