@@ -127,6 +127,27 @@ TEST(VcycleNetwork, LinearInTheResidualAtAnySize) {
   }
 }
 
+TEST(VcycleNetwork, InferenceStencilsEqualTheDifferentiableOnes) {
+  // Without autograd the stencils run in one pass per row (stencil_in_one_pass); with it, as
+  // tensor operations. The two must agree, at odd sizes, in a batch, next to obstacles.
+  torch::manual_seed(9);
+  for (const Grid& grid : {sphere_grid(2, 13), sphere_grid(3, 7)}) {
+    VcycleNet net(VcycleNetOptions().dim(grid.dim()).hidden(6).smoothing(2));
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& p : net->parameters()) p.add_(0.1 * torch::randn_like(p));
+    }
+    const torch::Tensor cells = ghosted_cell_images(grid);
+    const torch::Tensor x = torch::randn(input_shape(grid, 2));
+    const torch::Tensor differentiable = net->forward(x, {}, cells);
+    ASSERT_TRUE(differentiable.requires_grad());
+    torch::NoGradGuard no_grad;
+    const torch::Tensor one_pass = net->forward(x, {}, cells);
+    const double diff = (one_pass - differentiable).abs().max().item<double>();
+    EXPECT_LE(diff, 1e-6 * differentiable.abs().max().item<double>()) << grid.describe();
+  }
+}
+
 TEST(VcycleNetwork, TheInferenceCacheFollowsTheParameters) {
   const Grid grid = sphere_grid(2, 12);
   torch::manual_seed(5);
