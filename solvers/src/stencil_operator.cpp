@@ -5,6 +5,7 @@
 #include <string>
 
 #include "deepsolve/solvers/stencil.hpp"
+#include "vector_clones.hpp"
 
 namespace deepsolve::solvers {
 
@@ -19,14 +20,7 @@ constexpr int kMinRun = 4;       // shorter stretches of one class are "mixed"
 //   diag x_c - w_x (m_0 x_l + m_1 x_r) - w_y (m_2 x_s + m_3 x_n) [- w_z (m_4 x_b + m_5 x_t)],
 // in the same order, with masks m that are exactly 0 or 1, so all forms agree to the last bit.
 //
-// With GCC on x86-64 Linux each loop is also compiled for AVX2, and the dynamic loader picks the
-// version for the machine (target_clones, an ifunc resolved once). AVX2 without FMA: the same
-// operations in the same order on wider vectors, so both versions give bit-identical results.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define DEEPSOLVE_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define DEEPSOLVE_VECTOR_CLONES
-#endif
+// Each loop is also compiled for AVX2 (DEEPSOLVE_VECTOR_CLONES, vector_clones.hpp).
 
 // All 2*Dim faces coupled: every mask is 1.
 template <int Dim>

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "../vector_clones.hpp"
 #include "network_input.hpp"
 
 namespace deepsolve::solvers::dcdm {
@@ -84,6 +85,13 @@ torch::Tensor coarsen_cells(const torch::Tensor& g) {
   return out;
 }
 
+// y += w * e over one row (also compiled for AVX2).
+DEEPSOLVE_VECTOR_CLONES void multiply_add_row(float* __restrict y, const float* __restrict w,
+                                              const float* __restrict e, std::int64_t first,
+                                              std::int64_t last) {
+  for (std::int64_t i = first; i < last; ++i) y[i] += w[i] * e[i];
+}
+
 // The stencil sum of VcycleNetImpl::stencil in one pass per output row, for float32 tensors on
 // the CPU that need no gradient (inference): the tensor form streams each of the 9 or 27
 // products through memory on its own, this one reads the coefficients once and keeps the input
@@ -100,17 +108,16 @@ torch::Tensor stencil_in_one_pass(const torch::Tensor& w, const torch::Tensor& e
   at::parallel_for(0, batch * nz * ny, 16, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t row = begin; row < end; ++row) {
       const std::int64_t b = row / (nz * ny), z = (row / ny) % nz, j = row % ny;
-      float* __restrict y_row = out + b * cells + z * plane + j * nx;
+      float* y_row = out + b * cells + z * plane + j * nx;
       int s = 0;
       for (int dz = 0; dz < (three ? 3 : 1); ++dz)
         for (int dy = 0; dy < 3; ++dy)
           for (int dx = 0; dx < 3; ++dx, ++s) {
             const std::int64_t zz = z + (three ? dz - 1 : 0), jj = j + dy - 1;
             if (zz < 0 || zz >= nz || jj < 0 || jj >= ny) continue;  // zero outside the grid
-            const float* __restrict w_row = weights + s * cells + z * plane + j * nx;
-            const float* __restrict e_row = in + b * cells + zz * plane + jj * nx + (dx - 1);
-            const std::int64_t first = dx == 0 ? 1 : 0, last = dx == 2 ? nx - 1 : nx;
-            for (std::int64_t i = first; i < last; ++i) y_row[i] += w_row[i] * e_row[i];
+            const float* w_row = weights + s * cells + z * plane + j * nx;
+            const float* e_row = in + b * cells + zz * plane + jj * nx + (dx - 1);
+            multiply_add_row(y_row, w_row, e_row, dx == 0 ? 1 : 0, dx == 2 ? nx - 1 : nx);
           }
     }
   });
