@@ -93,16 +93,18 @@ DEEPSOLVE_VECTOR_CLONES void multiply_add_row(float* __restrict y, const float* 
 }
 
 // The stencil sum of VcycleNetImpl::stencil in one pass per output row, for float32 tensors on
-// the CPU that need no gradient (inference): the tensor form streams each of the 9 or 27
-// products through memory on its own, this one reads the coefficients once and keeps the input
-// rows in cache. Same products, added in the same order: the same values.
+// the CPU that need no gradient (inference). `w` holds the coefficients grid row by grid row,
+// (rows, taps, nx), so that the taps of one output row are read as one stream; the tensor form
+// streams each of the 9 or 27 products through memory on its own. Same products, added in the
+// same order: the same values.
 torch::Tensor stencil_in_one_pass(const torch::Tensor& w, const torch::Tensor& e, bool three) {
   const torch::Tensor ec = e.contiguous();
   torch::Tensor y = torch::zeros_like(ec);
   const std::int64_t batch = ec.size(0), nz = three ? ec.size(2) : 1, ny = ec.size(-2),
                      nx = ec.size(-1);
   const std::int64_t plane = ny * nx, cells = nz * plane;
-  const float* weights = w.data_ptr<float>();  // (1, taps, grid), contiguous
+  const int taps = three ? 27 : 9;
+  const float* weights = w.data_ptr<float>();  // (nz * ny, taps, nx), contiguous
   const float* in = ec.data_ptr<float>();
   float* out = y.data_ptr<float>();
   at::parallel_for(0, batch * nz * ny, 16, [&](std::int64_t begin, std::int64_t end) {
@@ -115,7 +117,7 @@ torch::Tensor stencil_in_one_pass(const torch::Tensor& w, const torch::Tensor& e
           for (int dx = 0; dx < 3; ++dx, ++s) {
             const std::int64_t zz = z + (three ? dz - 1 : 0), jj = j + dy - 1;
             if (zz < 0 || zz >= nz || jj < 0 || jj >= ny) continue;  // zero outside the grid
-            const float* w_row = weights + s * cells + z * plane + j * nx;
+            const float* w_row = weights + ((z * ny + j) * taps + s) * nx;
             const float* e_row = in + b * cells + zz * plane + jj * nx + (dx - 1);
             multiply_add_row(y_row, w_row, e_row, dx == 0 ? 1 : 0, dx == 2 ? nx - 1 : nx);
           }
@@ -180,6 +182,7 @@ void VcycleNetImpl::reset() {
   bias[outputs - 1] = 1.0;
   cached_.clear();
   cached_cells_ = torch::Tensor();
+  cached_rows_.clear();
   cache_key_.clear();
 }
 
@@ -204,10 +207,6 @@ std::vector<torch::Tensor> VcycleNetImpl::coefficients(const torch::Tensor& cell
 // y(i) = sum over taps s of w_s(i) e(i + offset_s), with e zero outside the grid.
 torch::Tensor VcycleNetImpl::stencil(const torch::Tensor& w, const torch::Tensor& e) const {
   const bool three = options_.dim() == 3;
-  const bool inference = !w.requires_grad() && !e.requires_grad();
-  if (inference && w.device().is_cpu() && e.device().is_cpu() &&
-      w.scalar_type() == torch::kFloat32 && e.scalar_type() == torch::kFloat32 && w.is_contiguous())
-    return stencil_in_one_pass(w, e, three);
   const torch::Tensor p =
       F::pad(e, F::PadFuncOptions(three ? std::vector<std::int64_t>{1, 1, 1, 1, 1, 1}
                                         : std::vector<std::int64_t>{1, 1, 1, 1}));
@@ -254,10 +253,15 @@ torch::Tensor VcycleNetImpl::forward(const torch::Tensor& x, const torch::Tensor
   std::vector<std::int64_t> key = cells.sizes().vec();
   key.push_back(reinterpret_cast<std::intptr_t>(cells.data_ptr()));
   key.push_back(static_cast<std::int64_t>(cells._version()));
+  key.push_back(static_cast<std::int64_t>(x.scalar_type()));  // the coefficients' dtype
   for (const torch::Tensor& p : parameters()) {
     key.push_back(reinterpret_cast<std::intptr_t>(p.data_ptr()));
     key.push_back(static_cast<std::int64_t>(p._version()));
   }
+  const int taps = dim == 3 ? 27 : 9, k = options_.smoothing();
+  // On the CPU in float32, inference also keeps each level's stencils as (2k, rows, taps, nx) for
+  // stencil_in_one_pass.
+  const bool one_pass = cacheable && x.device().is_cpu() && x.scalar_type() == torch::kFloat32;
   if (cacheable && key == cache_key_ && !cached_.empty() && cached_[0].device() == x.device()) {
     coef = cached_;
   } else {
@@ -266,22 +270,34 @@ torch::Tensor VcycleNetImpl::forward(const torch::Tensor& x, const torch::Tensor
       cached_ = coef;
       cached_cells_ = cells;
       cache_key_ = key;
+      cached_rows_.clear();
+      if (one_pass)
+        for (const torch::Tensor& c : coef)
+          cached_rows_.push_back(c.narrow(1, 0, 2 * k * taps)
+                                     .reshape({2 * k, taps, -1, c.size(-1)})
+                                     .transpose(1, 2)
+                                     .contiguous());
     }
   }
 
   const int levels = static_cast<int>(coef.size());
-  const int taps = dim == 3 ? 27 : 9, k = options_.smoothing();
   const std::int64_t c0 = 2 * k * taps, c1 = c0 + 1;
   std::vector<torch::Tensor> r{x};
   for (int l = 1; l < levels; ++l) r.push_back(pool_half(r.back()));
-  auto smooth = [&](const torch::Tensor& c, int first, torch::Tensor e) {
-    for (int j = 0; j < k; ++j) e = stencil(c.narrow(1, (first + j) * taps, taps), e);
+  auto smooth = [&](int l, int first, torch::Tensor e) {
+    const auto level = static_cast<std::size_t>(l);
+    for (int j = 0; j < k; ++j) {
+      if (one_pass && cached_rows_.size() == coef.size())
+        e = stencil_in_one_pass(cached_rows_[level][first + j], e, dim == 3);
+      else
+        e = stencil(coef[level].narrow(1, (first + j) * taps, taps), e);
+    }
     return e;
   };
   torch::Tensor e;
   for (int l = levels - 1; l >= 0; --l) {
     const torch::Tensor& c = coef[static_cast<std::size_t>(l)];
-    torch::Tensor z = c.narrow(1, c0, 1) * smooth(c, 0, r[static_cast<std::size_t>(l)]);
+    torch::Tensor z = c.narrow(1, c0, 1) * smooth(l, 0, r[static_cast<std::size_t>(l)]);
     if (e.defined()) {
       std::vector<std::int64_t> up_size;
       for (int a = 2; a < x.dim(); ++a) up_size.push_back(2 * e.size(a));
@@ -294,7 +310,7 @@ torch::Tensor VcycleNetImpl::forward(const torch::Tensor& x, const torch::Tensor
       for (int a = 2; a < x.dim(); ++a) up = up.narrow(a, 0, z.size(a));
       z = z + 4.0 * c.narrow(1, c1, 1) * up;
     }
-    e = smooth(c, k, std::move(z));
+    e = smooth(l, k, std::move(z));
   }
   if (mask.defined()) {
     const torch::Tensor m = mask.to(e.options());

@@ -83,7 +83,8 @@ class VcycleNetImpl : public torch::nn::Cloneable<VcycleNetImpl> {
   std::shared_ptr<torch::nn::Module> spatial_{nullptr}, mix_{nullptr}, out_{nullptr};
   // The inference cache: the coefficients of the last `cells` seen in eval mode.
   std::vector<torch::Tensor> cached_;
-  torch::Tensor cached_cells_;  // kept alive: its address is part of the key
+  torch::Tensor cached_cells_;              // kept alive: its address is part of the key
+  std::vector<torch::Tensor> cached_rows_;  // per level, the stencils as (2k, rows, taps, nx)
   std::vector<std::int64_t> cache_key_;
 };
 
