@@ -128,10 +128,13 @@ TEST(VcycleNetwork, LinearInTheResidualAtAnySize) {
 }
 
 TEST(VcycleNetwork, InferenceStencilsEqualTheDifferentiableOnes) {
-  // Without autograd the stencils run in one pass per row (stencil_in_one_pass); with it, as
-  // tensor operations. The two must agree, at odd sizes, in a batch, next to obstacles.
+  // Without autograd the coefficients are computed slab by slab (2^16 cells at a time) and the
+  // stencils run in one pass per row (stencil_in_one_pass); with it, on the whole grid and as
+  // tensor operations. The two must agree, at odd sizes, in a batch, next to obstacles, on grids
+  // of one slab and of several (301^2 and 45^3: two slabs each, the second one shorter).
   torch::manual_seed(9);
-  for (const Grid& grid : {sphere_grid(2, 13), sphere_grid(3, 7)}) {
+  for (const Grid& grid :
+       {sphere_grid(2, 13), sphere_grid(3, 7), sphere_grid(2, 301), sphere_grid(3, 45)}) {
     VcycleNet net(VcycleNetOptions().dim(grid.dim()).hidden(6).smoothing(2));
     {
       torch::NoGradGuard no_grad;
@@ -141,6 +144,7 @@ TEST(VcycleNetwork, InferenceStencilsEqualTheDifferentiableOnes) {
     const torch::Tensor x = torch::randn(input_shape(grid, 2));
     const torch::Tensor differentiable = net->forward(x, {}, cells);
     ASSERT_TRUE(differentiable.requires_grad());
+    net->eval();  // the inference path: eval mode without autograd
     torch::NoGradGuard no_grad;
     const torch::Tensor one_pass = net->forward(x, {}, cells);
     const double diff = (one_pass - differentiable).abs().max().item<double>();
@@ -161,8 +165,13 @@ TEST(VcycleNetwork, TheInferenceCacheFollowsTheParameters) {
   for (auto& p : net->parameters()) p.mul_(1.5);                  // in place, as an optimizer
   const torch::Tensor after = net->forward(x, {}, cells);
   EXPECT_FALSE(torch::allclose(after, before));
-  net->train();  // no cache in train mode
-  EXPECT_TRUE(torch::equal(net->forward(x, {}, cells), after));
+  // Train mode computes the coefficients without the cache, with the differentiable kernels
+  // (inference computes them in slabs with others): the same values up to float32 round-off.
+  auto same = [](const torch::Tensor& a, const torch::Tensor& b) {
+    return (a - b).abs().max().item<double>() <= 1e-5 * b.abs().max().item<double>();
+  };
+  net->train();
+  EXPECT_TRUE(same(net->forward(x, {}, cells), after));
 
   // Images made and dropped one after the other (the allocator may give them the same address):
   // each call sees its own grid.
@@ -172,9 +181,9 @@ TEST(VcycleNetwork, TheInferenceCacheFollowsTheParameters) {
   const torch::Tensor on_sphere = net->forward(x, {}, ghosted_cell_images(grid));
   const torch::Tensor on_boxes = net->forward(x, {}, ghosted_cell_images(boxes));
   net->train();
-  EXPECT_TRUE(torch::equal(on_boxes, net->forward(x, {}, ghosted_cell_images(boxes))));
-  EXPECT_TRUE(torch::equal(on_sphere, net->forward(x, {}, ghosted_cell_images(grid))));
-  EXPECT_FALSE(torch::equal(on_sphere, on_boxes));
+  EXPECT_TRUE(same(on_boxes, net->forward(x, {}, ghosted_cell_images(boxes))));
+  EXPECT_TRUE(same(on_sphere, net->forward(x, {}, ghosted_cell_images(grid))));
+  EXPECT_FALSE(same(on_sphere, on_boxes));
 }
 
 TEST(VcycleNetwork, TheUntrainedStartIsAlreadyAPreconditioner) {

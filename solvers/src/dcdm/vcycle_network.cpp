@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <sstream>
 #include <stdexcept>
 
@@ -181,8 +182,9 @@ void VcycleNetImpl::reset() {
   bias[outputs - 2] = 0.25;  // c0: Jacobi-like (the unit-spacing 5/7-point diagonal is 4/6)
   bias[outputs - 1] = 1.0;
   cached_.clear();
-  cached_cells_ = torch::Tensor();
   cached_rows_.clear();
+  cached_mixing_.clear();
+  cached_cells_ = torch::Tensor();
   cache_key_.clear();
 }
 
@@ -202,6 +204,67 @@ std::vector<torch::Tensor> VcycleNetImpl::coefficients(const torch::Tensor& cell
     }
   }
   return out;
+}
+
+// The coefficients of coefficients() for inference on the CPU in float32, computed slab by slab
+// along the outermost axis (2^16 cells at a time) and written straight into the layouts the
+// inference reads. The whole (1, outputs, grid) tensor at once, with its hidden layers and
+// oneDNN's blocked copies of each, took 3.4 GB and 4.7 s at 128^3, most of it the kernel zeroing
+// fresh pages; slabs reuse the same small buffers. The 3x3(x3) convolution calls oneDNN directly
+// (ATen would send small slabs to im2col + GEMM) and the 1x1 ones are matrix products.
+void VcycleNetImpl::cache_for_one_pass(const torch::Tensor& cells) {
+  torch::NoGradGuard no_grad;
+  const int dim = options_.dim(), taps = dim == 3 ? 27 : 9, k = options_.smoothing();
+  const std::int64_t stencil_channels = 2 * k * taps;
+  auto pointwise = [](const std::shared_ptr<torch::nn::Module>& m, const torch::Tensor& x) {
+    const torch::Tensor& w = conv_weight(m);
+    std::vector<std::int64_t> sizes = x.sizes().vec();
+    sizes[1] = w.size(0);
+    return torch::addmm(conv_bias(m).unsqueeze(1), w.reshape({w.size(0), w.size(1)}),
+                        x.reshape({x.size(1), -1}))
+        .reshape(sizes);
+  };
+  auto spatial = [&](const torch::Tensor& g) {
+    if (!at::hasMKLDNN()) return run_conv(spatial_, g);
+    const std::vector<std::int64_t> zero(static_cast<std::size_t>(dim), 0),
+        one(static_cast<std::size_t>(dim), 1);
+    return torch::mkldnn_convolution(g, conv_weight(spatial_), conv_bias(spatial_), zero, one, one,
+                                     1);
+  };
+  std::vector<std::int64_t> interior;
+  for (std::int64_t a = cells.dim() - 1; a >= 2; --a) interior.push_back(cells.size(a) - 2);
+  const int levels = options_.levels_for(interior);
+  std::vector<torch::Tensor> all_rows, all_mixing;
+  torch::Tensor g = cells.contiguous();
+  for (int l = 0; l < levels; ++l) {
+    std::vector<std::int64_t> grid;  // the level's interior sizes, outermost first
+    for (std::int64_t a = 2; a < g.dim(); ++a) grid.push_back(g.size(a) - 2);
+    const std::int64_t nx = grid.back(), outer = grid.front();
+    std::int64_t per_outer = 1;  // cells per index along the outermost axis
+    for (std::size_t a = 1; a < grid.size(); ++a) per_outer *= grid[a];
+    const std::int64_t rows_per_outer = per_outer / nx;
+    torch::Tensor rows = torch::empty({2 * k, outer * rows_per_outer, taps, nx}, g.options());
+    std::vector<std::int64_t> mixing_sizes{1, 2};
+    mixing_sizes.insert(mixing_sizes.end(), grid.begin(), grid.end());
+    torch::Tensor mixing = torch::empty(mixing_sizes, g.options());
+    const std::int64_t slab = std::max<std::int64_t>(1, (std::int64_t{1} << 16) / per_outer);
+    for (std::int64_t a = 0; a < outer; a += slab) {
+      const std::int64_t n = std::min(slab, outer - a);
+      const torch::Tensor h =
+          torch::relu(pointwise(mix_, torch::relu(spatial(g.narrow(2, a, n + 2)))));
+      const torch::Tensor out = pointwise(out_, h);
+      rows.narrow(1, a * rows_per_outer, n * rows_per_outer)
+          .copy_(out.narrow(1, 0, stencil_channels)
+                     .reshape({2 * k, taps, n * rows_per_outer, nx})
+                     .transpose(1, 2));
+      mixing.narrow(2, a, n).copy_(out.narrow(1, stencil_channels, 2));
+    }
+    all_rows.push_back(rows);
+    all_mixing.push_back(mixing);
+    if (l + 1 < levels) g = coarsen_cells(g);
+  }
+  cached_rows_ = std::move(all_rows);
+  cached_mixing_ = std::move(all_mixing);
 }
 
 // y(i) = sum over taps s of w_s(i) e(i + offset_s), with e zero outside the grid.
@@ -244,7 +307,6 @@ torch::Tensor VcycleNetImpl::forward(const torch::Tensor& x, const torch::Tensor
   }
 
   const torch::Tensor g = cells.to(x.options());
-  std::vector<torch::Tensor> coef;
   // The cache is keyed on the cell images (their storage, which the cache keeps alive so that no
   // other tensor can take its address, their shape and version counter) and on every parameter's
   // storage and version counter, so an optimizer step, a load or a change of the images in place
@@ -259,35 +321,41 @@ torch::Tensor VcycleNetImpl::forward(const torch::Tensor& x, const torch::Tensor
     key.push_back(static_cast<std::int64_t>(p._version()));
   }
   const int taps = dim == 3 ? 27 : 9, k = options_.smoothing();
-  // On the CPU in float32, inference also keeps each level's stencils as (2k, rows, taps, nx) for
-  // stencil_in_one_pass.
   const bool one_pass = cacheable && x.device().is_cpu() && x.scalar_type() == torch::kFloat32;
-  if (cacheable && key == cache_key_ && !cached_.empty() && cached_[0].device() == x.device()) {
-    coef = cached_;
+  const bool cached =
+      cacheable && key == cache_key_ &&
+      (one_pass ? !cached_rows_.empty() : !cached_.empty() && cached_[0].device() == x.device());
+  std::vector<torch::Tensor> coef;               // per level (1, outputs, grid), unless one_pass
+  if (cacheable && !cached) cache_key_.clear();  // no stale key if the computation below throws
+  if (one_pass) {
+    if (!cached) cache_for_one_pass(g);
   } else {
-    coef = coefficients(g);
-    if (cacheable) {
-      cached_ = coef;
-      cached_cells_ = cells;
-      cache_key_ = key;
+    coef = cached ? cached_ : coefficients(g);
+    if (cacheable) cached_ = coef;
+  }
+  if (cacheable && !cached) {
+    if (one_pass)
+      cached_.clear();
+    else {
       cached_rows_.clear();
-      if (one_pass)
-        for (const torch::Tensor& c : coef)
-          cached_rows_.push_back(c.narrow(1, 0, 2 * k * taps)
-                                     .reshape({2 * k, taps, -1, c.size(-1)})
-                                     .transpose(1, 2)
-                                     .contiguous());
+      cached_mixing_.clear();
     }
+    cached_cells_ = cells;
+    cache_key_ = key;
   }
 
-  const int levels = static_cast<int>(coef.size());
-  const std::int64_t c0 = 2 * k * taps, c1 = c0 + 1;
+  const int levels = static_cast<int>(one_pass ? cached_rows_.size() : coef.size());
+  const std::int64_t c0 = 2 * k * taps;
+  auto mixing = [&](int l) {  // (1, 2, grid): c0 and c1
+    const auto level = static_cast<std::size_t>(l);
+    return one_pass ? cached_mixing_[level] : coef[level].narrow(1, c0, 2);
+  };
   std::vector<torch::Tensor> r{x};
   for (int l = 1; l < levels; ++l) r.push_back(pool_half(r.back()));
   auto smooth = [&](int l, int first, torch::Tensor e) {
     const auto level = static_cast<std::size_t>(l);
     for (int j = 0; j < k; ++j) {
-      if (one_pass && cached_rows_.size() == coef.size())
+      if (one_pass)
         e = stencil_in_one_pass(cached_rows_[level][first + j], e, dim == 3);
       else
         e = stencil(coef[level].narrow(1, (first + j) * taps, taps), e);
@@ -296,8 +364,8 @@ torch::Tensor VcycleNetImpl::forward(const torch::Tensor& x, const torch::Tensor
   };
   torch::Tensor e;
   for (int l = levels - 1; l >= 0; --l) {
-    const torch::Tensor& c = coef[static_cast<std::size_t>(l)];
-    torch::Tensor z = c.narrow(1, c0, 1) * smooth(l, 0, r[static_cast<std::size_t>(l)]);
+    const torch::Tensor w = mixing(l);
+    torch::Tensor z = w.narrow(1, 0, 1) * smooth(l, 0, r[static_cast<std::size_t>(l)]);
     if (e.defined()) {
       std::vector<std::int64_t> up_size;
       for (int a = 2; a < x.dim(); ++a) up_size.push_back(2 * e.size(a));
@@ -308,7 +376,7 @@ torch::Tensor VcycleNetImpl::forward(const torch::Tensor& x, const torch::Tensor
         up_options.mode(torch::kBilinear);
       torch::Tensor up = F::interpolate(e, up_options);
       for (int a = 2; a < x.dim(); ++a) up = up.narrow(a, 0, z.size(a));
-      z = z + 4.0 * c.narrow(1, c1, 1) * up;
+      z = z + 4.0 * w.narrow(1, 1, 1) * up;
     }
     e = smooth(l, k, std::move(z));
   }

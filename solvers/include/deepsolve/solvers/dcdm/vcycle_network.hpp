@@ -77,14 +77,18 @@ class VcycleNetImpl : public torch::nn::Cloneable<VcycleNetImpl> {
 
  private:
   std::vector<torch::Tensor> coefficients(const torch::Tensor& cells) const;
+  void cache_for_one_pass(const torch::Tensor& cells);
   torch::Tensor stencil(const torch::Tensor& weights, const torch::Tensor& e) const;
 
   VcycleNetOptions options_;
   std::shared_ptr<torch::nn::Module> spatial_{nullptr}, mix_{nullptr}, out_{nullptr};
-  // The inference cache: the coefficients of the last `cells` seen in eval mode.
+  // The inference cache, for the last `cells` seen in eval mode: on the CPU in float32 the
+  // stencils of each level as (2k, rows, taps, nx) and its two mixing weights as (1, 2, grid);
+  // otherwise the coefficients as computed for training.
   std::vector<torch::Tensor> cached_;
-  torch::Tensor cached_cells_;              // kept alive: its address is part of the key
-  std::vector<torch::Tensor> cached_rows_;  // per level, the stencils as (2k, rows, taps, nx)
+  std::vector<torch::Tensor> cached_rows_;
+  std::vector<torch::Tensor> cached_mixing_;
+  torch::Tensor cached_cells_;  // kept alive: its address is part of the key
   std::vector<std::int64_t> cache_key_;
 };
 
