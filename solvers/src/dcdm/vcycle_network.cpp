@@ -325,23 +325,26 @@ torch::Tensor VcycleNetImpl::forward(const torch::Tensor& x, const torch::Tensor
   const bool cached =
       cacheable && key == cache_key_ &&
       (one_pass ? !cached_rows_.empty() : !cached_.empty() && cached_[0].device() == x.device());
-  std::vector<torch::Tensor> coef;               // per level (1, outputs, grid), unless one_pass
-  if (cacheable && !cached) cache_key_.clear();  // no stale key if the computation below throws
-  if (one_pass) {
-    if (!cached) cache_for_one_pass(g);
+  std::vector<torch::Tensor> coef;  // per level (1, outputs, grid), unless one_pass
+  if (cached) {
+    if (!one_pass) coef = cached_;
   } else {
-    coef = cached ? cached_ : coefficients(g);
-    if (cacheable) cached_ = coef;
-  }
-  if (cacheable && !cached) {
-    if (one_pass)
+    if (cacheable) cache_key_.clear();  // no stale key if the computation below throws
+    if (one_pass) {                     // (one_pass implies cacheable)
+      cache_for_one_pass(g);
       cached_.clear();
-    else {
-      cached_rows_.clear();
-      cached_mixing_.clear();
+    } else {
+      coef = coefficients(g);
+      if (cacheable) {
+        cached_ = coef;
+        cached_rows_.clear();
+        cached_mixing_.clear();
+      }
     }
-    cached_cells_ = cells;
-    cache_key_ = key;
+    if (cacheable) {
+      cached_cells_ = cells;
+      cache_key_ = key;
+    }
   }
 
   const int levels = static_cast<int>(one_pass ? cached_rows_.size() : coef.size());
