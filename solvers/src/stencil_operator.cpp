@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "deepsolve/solvers/stencil.hpp"
 #include "vector_clones.hpp"
@@ -140,18 +143,27 @@ StencilOperator::StencilOperator(const Grid& grid, const Box& owned)
   zero_row_.assign(static_cast<std::size_t>(owned.n[0]) + 2, 0.0);
 }
 
-// Cells 1 .. nx-2 of each row become runs of one class (at least kMinRun long) and mixed runs in
+// Cells 1 .. nx-2 of a row become runs of one class (at least kMinRun long) and mixed runs in
 // between, whose cells keep their class in mixed_class_; cells 0 and nx-1, whose x neighbours may
-// lie outside the input, are applied one at a time with the classes kept in rows_.
+// lie outside the input, are applied one at a time with the classes kept in the row's pattern. Rows
+// with equal classes share a pattern (most rows of a grid look alike), which keeps the runs an
+// apply reads small enough to stay in the cache.
 void StencilOperator::build_runs(const std::vector<std::uint16_t>& cell_class) {
   const int nx = owned_.n[0];
   const std::int64_t num_rows = static_cast<std::int64_t>(owned_.n[1]) * owned_.n[2];
-  rows_.clear();
-  rows_.reserve(static_cast<std::size_t>(num_rows) + 1);
+  const auto row_bytes = static_cast<std::size_t>(nx) * sizeof(std::uint16_t);
+  std::unordered_map<std::string_view, std::uint32_t> pattern_of;  // a row's classes -> pattern
+  patterns_.clear();
+  row_pattern_.resize(static_cast<std::size_t>(num_rows));
   for (std::int64_t r = 0; r < num_rows; ++r) {
     const std::uint16_t* cls = cell_class.data() + r * nx;
+    const std::string_view key(reinterpret_cast<const char*>(cls), row_bytes);
+    const auto [found, added] =
+        pattern_of.try_emplace(key, static_cast<std::uint32_t>(patterns_.size()));
+    row_pattern_[static_cast<std::size_t>(r)] = found->second;
+    if (!added) continue;
     const auto first_run = static_cast<std::int64_t>(runs_.size());
-    rows_.push_back(RowInfo{first_run, cls[0], cls[nx - 1]});
+    patterns_.push_back(RowPattern{first_run, cls[0], cls[nx - 1]});
     int i = 1;
     while (i < nx - 1) {
       int end = i + 1;
@@ -173,16 +185,18 @@ void StencilOperator::build_runs(const std::vector<std::uint16_t>& cell_class) {
       i = end;
     }
   }
-  rows_.push_back(RowInfo{static_cast<std::int64_t>(runs_.size()), 0, 0});
+  patterns_.push_back(RowPattern{static_cast<std::int64_t>(runs_.size()), 0, 0});
+  patterns_.shrink_to_fit();
   runs_.shrink_to_fit();
   mixed_class_.shrink_to_fit();
 }
 
 std::int64_t StencilOperator::bytes_per_apply() const {
   if (variable_coefficients()) return (16 + 7 * 8) * rows();
-  return 16 * rows() +
-         static_cast<std::int64_t>(sizeof(std::uint16_t) * mixed_class_.size() +
-                                   sizeof(Run) * runs_.size() + sizeof(RowInfo) * rows_.size());
+  return 16 * rows() + static_cast<std::int64_t>(sizeof(std::uint32_t) * row_pattern_.size() +
+                                                 sizeof(RowPattern) * patterns_.size() +
+                                                 sizeof(Run) * runs_.size() +
+                                                 sizeof(std::uint16_t) * mixed_class_.size());
 }
 
 void StencilOperator::check_input_box(const Box& input) const {
@@ -263,147 +277,141 @@ constexpr int kChunk = 256;  // cells of a row applied before switching to the n
 // no other change.
 constexpr std::ptrdiff_t kPrefetchAhead = 256;
 
-// Prefetches the elements [from, to) of `base` that lie below `limit`, one cache line at a time
-// (offsets, so that no pointer beyond the array is formed).
+// Prefetches `bytes` bytes from `address` on, one cache line at a time. The address is an integer,
+// not a pointer, since it runs past the end of its array by up to kPrefetchAhead cells (a prefetch
+// never faults).
 template <int ForWrite>
-void prefetch_range(const double* base, std::ptrdiff_t from, std::ptrdiff_t to,
-                    std::ptrdiff_t limit) {
-  constexpr std::ptrdiff_t kLine = 64 / sizeof(double);
-  for (std::ptrdiff_t o = from; o < std::min(to, limit); o += kLine)
-    __builtin_prefetch(base + o, ForWrite, 0);
+void prefetch_bytes(std::uintptr_t address, std::ptrdiff_t bytes) {
+  for (std::ptrdiff_t o = 0; o < bytes; o += 64)
+    __builtin_prefetch(reinterpret_cast<const void*>(address + o), ForWrite, 0);
 }
 
-constexpr int kConstantGroup = 2;  // rows per group with constant coefficients (see sweep)
-
-// Calls piece(j, k, i0, i1, slot) for every owned row piece [i0, i1), in groups of Group rows that
-// neighbour across the outermost axis (z planes in 3D, y rows in 2D), interleaved chunk by chunk:
-// with Group = 2 the input rows the two share are read from memory once and reused from L1, so an
-// apply streams 2 instead of 3 input rows per output row. (On an AMD EPYC this made the
-// constant-coefficient apply 10-20% faster; with variable coefficients, whose seven coefficient
-// arrays are further streams, it made it slower, so that path goes row by row.) `slot` is the
-// row's place in its group.
-template <int Dim, int Group, class Piece>
-void sweep(const Box& owned, Piece&& piece) {
-  const int nx = owned.n[0], ny = owned.n[1], nz = owned.n[2];
-  if constexpr (Dim == 3) {
-    for (int k0 = 0; k0 < nz; k0 += Group) {
-      const int group = std::min(Group, nz - k0);
-      for (int j = 0; j < ny; ++j)
-        for (int i0 = 0; i0 < nx; i0 += kChunk)
-          for (int s = 0; s < group; ++s) piece(j, k0 + s, i0, std::min(nx, i0 + kChunk), s);
-    }
-  } else {
-    for (int k = 0; k < nz; ++k)
-      for (int j0 = 0; j0 < ny; j0 += Group) {
-        const int group = std::min(Group, ny - j0);
-        for (int i0 = 0; i0 < nx; i0 += kChunk)
-          for (int s = 0; s < group; ++s) piece(j0 + s, k, i0, std::min(nx, i0 + kChunk), s);
-      }
-  }
-}
+// Rows applied together with constant coefficients: neighbours along the outermost axis (z planes
+// in 3D, y rows in 2D), interleaved chunk by chunk, so that the input rows the two share are read
+// from memory once and reused from L1 and an apply streams 2 instead of 3 input rows per output
+// row. (On an AMD EPYC this made the constant-coefficient apply 10-20% faster; with variable
+// coefficients, whose seven coefficient arrays are further streams, it made it slower, so that
+// path goes row by row.)
+constexpr int kConstantGroup = 2;
 
 }  // namespace row_sweep
 
 // Cells 1 .. nx-2 of a row are covered by its runs; cells 0 and nx-1 check their x neighbours
 // explicitly, since those may lie outside the input box.
+//
+// Plain loops, not a row visitor taking a lambda: with the lambda (its captures read through the
+// closure, the run cursors kept in memory) the 3D 128^3 apply took 7-8% longer.
 template <int Dim>
 void StencilOperator::apply_constant(const double* x, const Box& in, double* y) const {
   using namespace row_sweep;
-  const int nx = owned_.n[0];
-  const int ny = owned_.n[1];
+  const int nx = owned_.n[0], ny = owned_.n[1], nz = owned_.n[2];
   const SweepGeometry geo(owned_, in, zero_row_.data() + 1);
   const double wx = weight_[0], wy = weight_[1], wz = weight_[2];
-  const double* table = class_table_.data();
+  const double* const table = class_table_.data();
+  const Run* const runs = runs_.data();
+  const RowPattern* const patterns = patterns_.data();
+  const std::uint32_t* const row_pattern = row_pattern_.data();
+  const std::uint16_t* const mixed_class = mixed_class_.data();
   const bool has_left = geo.dx > 0, has_right = geo.dx + nx < in.n[0];
-  std::int64_t cursor[kConstantGroup] = {};  // next run of each row of the group
-  const std::ptrdiff_t x_cells = in.num_cells(), y_cells = owned_.num_cells();
-  sweep<Dim, kConstantGroup>(owned_, [&](int j, int k, int i0, int i1, int slot) {
-    const std::size_t r = static_cast<std::size_t>(k) * static_cast<std::size_t>(ny) + j;
-    const RowInfo& row = rows_[r];
-    const RowInput xr = geo.row<Dim>(x, j, k);
-    const double* xc = xr.c;
-    double* yr = y + static_cast<std::int64_t>(r) * nx;
-    auto cell = [&](int i, std::uint16_t cls, double left, double right) {
-      const double* t = table + kTableStride * cls;
-      double acc =
-          t[0] * xc[i] - wx * (t[1] * left + t[2] * right) - wy * (t[3] * xr.s[i] + t[4] * xr.n[i]);
-      if constexpr (Dim == 3) acc -= wz * (t[5] * xr.b[i] + t[6] * xr.t[i]);
-      yr[i] = acc;
-    };
-    const double* lead = Dim == 3 ? xr.t : xr.n;
-    if (lead != geo.zero)
-      prefetch_range<0>(x, lead - x + i0 + kPrefetchAhead, lead - x + i1 + kPrefetchAhead, x_cells);
-    prefetch_range<1>(y, yr - y + i0 + kPrefetchAhead, yr - y + i1 + kPrefetchAhead, y_cells);
-    const double left_edge = has_left ? xc[-1] : 0.0;
-    const double right_edge = has_right ? xc[nx] : 0.0;
-    if (nx == 1) {
-      cell(0, row.first_class, left_edge, right_edge);
-      return;
-    }
-    std::int64_t& q = cursor[slot];
-    if (i0 == 0) {
-      cell(0, row.first_class, left_edge, xc[1]);
-      q = row.first_run;
-    }
-    const std::int64_t q_end = rows_[r + 1].first_run;
-    for (; q < q_end; ++q) {
-      const Run& run = runs_[static_cast<std::size_t>(q)];
-      if (run.begin >= i1) break;
-      const int b = std::max(run.begin, i0), e = std::min(run.end, i1);
-      const double* t = table + kTableStride * run.cls;
-      switch (run.kind) {
-        case Run::interior:
-          interior_run<Dim>(yr, xc, xr.s, xr.n, xr.b, xr.t, b, e, t[0], wx, wy, wz);
-          break;
-        case Run::eliminated:
-          eliminated_run(yr, xc, b, e, t[0]);
-          break;
-        case Run::uniform:
-          uniform_run<Dim>(yr, xc, xr.s, xr.n, xr.b, xr.t, b, e, t, wx, wy, wz);
-          break;
-        case Run::mixed: {
-          const std::uint16_t* cls = mixed_class_.data() + run.mixed_offset;
-          for (int i = b; i < e; ++i) cell(i, cls[i - run.begin], xc[i - 1], xc[i + 1]);
-          break;
+  const int outer = Dim == 3 ? nz : ny;  // the axis along which rows are grouped
+  const int rows_per_member = Dim == 3 ? ny : 1;
+  for (int g0 = 0; g0 < outer; g0 += kConstantGroup) {
+    const int group = std::min(kConstantGroup, outer - g0);
+    std::int64_t cursor[kConstantGroup] = {};  // next run of each row of the group
+    for (int m = 0; m < rows_per_member; ++m)
+      for (int i0 = 0; i0 < nx; i0 += kChunk) {
+        const int i1 = std::min(nx, i0 + kChunk);
+        for (int s = 0; s < group; ++s) {
+          const int j = Dim == 3 ? m : g0 + s, k = Dim == 3 ? g0 + s : 0;
+          const std::int64_t r = static_cast<std::int64_t>(k) * ny + j;
+          const RowInput xr = geo.row<Dim>(x, j, k);
+          const double* const xc = xr.c;
+          double* const yr = y + r * nx;
+          const double* lead = Dim == 3 ? xr.t : xr.n;
+          if (lead == geo.zero) lead = xc;  // no row above: prefetch one that is cached anyway
+          constexpr std::ptrdiff_t ahead = kPrefetchAhead * sizeof(double);
+          const std::ptrdiff_t bytes = (i1 - i0) * static_cast<std::ptrdiff_t>(sizeof(double));
+          prefetch_bytes<0>(reinterpret_cast<std::uintptr_t>(lead + i0) + ahead, bytes);
+          prefetch_bytes<1>(reinterpret_cast<std::uintptr_t>(yr + i0) + ahead, bytes);
+          auto cell = [&](int i, std::uint16_t cls, double left, double right) {
+            const double* t = table + kTableStride * cls;
+            double acc = t[0] * xc[i] - wx * (t[1] * left + t[2] * right) -
+                         wy * (t[3] * xr.s[i] + t[4] * xr.n[i]);
+            if constexpr (Dim == 3) acc -= wz * (t[5] * xr.b[i] + t[6] * xr.t[i]);
+            yr[i] = acc;
+          };
+          const std::uint32_t p = row_pattern[r];
+          const RowPattern& row = patterns[p];
+          const double left_edge = has_left ? xc[-1] : 0.0;
+          const double right_edge = has_right ? xc[nx] : 0.0;
+          if (nx == 1) {
+            cell(0, row.first_class, left_edge, right_edge);
+            continue;
+          }
+          std::int64_t q = i0 == 0 ? row.first_run : cursor[s];
+          if (i0 == 0) cell(0, row.first_class, left_edge, xc[1]);
+          const std::int64_t q_end = patterns[p + 1].first_run;
+          for (; q < q_end; ++q) {
+            const Run& run = runs[q];
+            if (run.begin >= i1) break;
+            const int b = std::max(run.begin, i0), e = std::min(run.end, i1);
+            const double* t = table + kTableStride * run.cls;
+            switch (run.kind) {
+              case Run::interior:
+                interior_run<Dim>(yr, xc, xr.s, xr.n, xr.b, xr.t, b, e, t[0], wx, wy, wz);
+                break;
+              case Run::eliminated:
+                eliminated_run(yr, xc, b, e, t[0]);
+                break;
+              case Run::uniform:
+                uniform_run<Dim>(yr, xc, xr.s, xr.n, xr.b, xr.t, b, e, t, wx, wy, wz);
+                break;
+              case Run::mixed: {
+                const std::uint16_t* cls = mixed_class + run.mixed_offset;
+                for (int i = b; i < e; ++i) cell(i, cls[i - run.begin], xc[i - 1], xc[i + 1]);
+                break;
+              }
+            }
+            if (run.end > i1) break;  // the run goes on in the next chunk
+          }
+          cursor[s] = q;
+          if (i1 == nx) cell(nx - 1, row.last_class, xc[nx - 2], right_edge);
         }
       }
-      if (run.end > i1) break;  // the run goes on in the next chunk
-    }
-    if (i1 == nx) cell(nx - 1, row.last_class, xc[nx - 2], right_edge);
-  });
+  }
 }
 
 template <int Dim>
 void StencilOperator::apply_variable(const double* x, const Box& in, double* y) const {
   using namespace row_sweep;
-  const int nx = owned_.n[0];
-  const int ny = owned_.n[1];
+  const int nx = owned_.n[0], ny = owned_.n[1], nz = owned_.n[2];
   const SweepGeometry geo(owned_, in, zero_row_.data() + 1);
   const bool has_left = geo.dx > 0, has_right = geo.dx + nx < in.n[0];
-  sweep<Dim, 1>(owned_, [&](int j, int k, int i0, int i1, int) {
-    const std::int64_t o = (static_cast<std::int64_t>(k) * ny + j) * nx;
-    const RowInput xr = geo.row<Dim>(x, j, k);
-    const double* xc = xr.c;
-    double* yr = y + o;
-    const double* d = diag_.data() + o;
-    const double *o0 = off_[0].data() + o, *o1 = off_[1].data() + o, *o2 = off_[2].data() + o,
-                 *o3 = off_[3].data() + o, *o4 = off_[4].data() + o, *o5 = off_[5].data() + o;
-    auto cell = [&](int i, double left, double right) {
-      double acc = d[i] * xc[i] - o0[i] * left - o1[i] * right - o2[i] * xr.s[i] - o3[i] * xr.n[i];
-      if constexpr (Dim == 3) acc -= o4[i] * xr.b[i] + o5[i] * xr.t[i];
-      yr[i] = acc;
-    };
-    const double left_edge = has_left ? xc[-1] : 0.0;
-    const double right_edge = has_right ? xc[nx] : 0.0;
-    if (nx == 1) {
-      cell(0, left_edge, right_edge);
-      return;
+  for (int k = 0; k < nz; ++k)
+    for (int j = 0; j < ny; ++j) {
+      const std::int64_t o = (static_cast<std::int64_t>(k) * ny + j) * nx;
+      const RowInput xr = geo.row<Dim>(x, j, k);
+      const double* xc = xr.c;
+      double* yr = y + o;
+      const double* d = diag_.data() + o;
+      const double *o0 = off_[0].data() + o, *o1 = off_[1].data() + o, *o2 = off_[2].data() + o,
+                   *o3 = off_[3].data() + o, *o4 = off_[4].data() + o, *o5 = off_[5].data() + o;
+      auto cell = [&](int i, double left, double right) {
+        double acc =
+            d[i] * xc[i] - o0[i] * left - o1[i] * right - o2[i] * xr.s[i] - o3[i] * xr.n[i];
+        if constexpr (Dim == 3) acc -= o4[i] * xr.b[i] + o5[i] * xr.t[i];
+        yr[i] = acc;
+      };
+      const double left_edge = has_left ? xc[-1] : 0.0;
+      const double right_edge = has_right ? xc[nx] : 0.0;
+      if (nx == 1) {
+        cell(0, left_edge, right_edge);
+        continue;
+      }
+      cell(0, left_edge, xc[1]);
+      variable_run<Dim>(yr, xc, xr.s, xr.n, xr.b, xr.t, d, o0, o1, o2, o3, o4, o5, 1, nx - 1);
+      cell(nx - 1, xc[nx - 2], right_edge);
     }
-    if (i0 == 0) cell(0, left_edge, xc[1]);
-    const int b = std::max(i0, 1), e = std::min(i1, nx - 1);
-    if (b < e) variable_run<Dim>(yr, xc, xr.s, xr.n, xr.b, xr.t, d, o0, o1, o2, o3, o4, o5, b, e);
-    if (i1 == nx) cell(nx - 1, xc[nx - 2], right_edge);
-  });
 }
 
 }  // namespace deepsolve::solvers

@@ -4,9 +4,9 @@
 // coefficients each row of cells along x is stored as runs: a run of cells that share one stencil
 // (all faces coupled, an obstacle, a domain face...) is applied by a branch-free loop the compiler
 // vectorises, with the stencil's diagonal and face masks held in registers; short stretches of
-// mixed cells look their stencil up per cell through a 16-bit class index. An apply then streams x,
-// y and little else. With variable coefficients it stores the diagonal and six face weights per
-// cell.
+// mixed cells look their stencil up per cell through a 16-bit class index. Rows with the same
+// classes share their runs, so an apply streams x, y and one 32-bit index per row. With variable
+// coefficients it stores the diagonal and six face weights per cell.
 #pragma once
 
 #include <array>
@@ -39,8 +39,8 @@ class StencilOperator {
   void apply(const double* x, const Box& input, double* y) const;
 
   /// Bytes an apply must move at least: x and y once, plus the metadata it reads (with constant
-  /// coefficients the row and run tables and the 16-bit stencil class of each cell in a mixed run;
-  /// with variable coefficients seven doubles per cell).
+  /// coefficients the pattern index of each row, the patterns with their runs and the 16-bit
+  /// stencil class of each cell in a mixed run; with variable coefficients seven doubles per cell).
   std::int64_t bytes_per_apply() const;
 
  private:
@@ -53,8 +53,9 @@ class StencilOperator {
     std::uint16_t cls;  // the stencil class of every cell of the run (not for mixed runs)
     Kind kind;
   };
-  /// One row of cells along x: its runs, and the classes of its first and last cell.
-  struct RowInfo {
+  /// The layout of a row of cells along x: its runs, and the classes of its first and last cell.
+  /// Rows whose cells have the same stencil classes share one pattern.
+  struct RowPattern {
     std::int64_t first_run;
     std::uint16_t first_class;
     std::uint16_t last_class;
@@ -73,11 +74,12 @@ class StencilOperator {
   std::array<double, 3> weight_{};  // 1/h_d^2, constant-coefficient couplings
   // Constant coefficients: each row of cells along x is its first cell, runs covering cells
   // 1 .. nx-2, and its last cell (the two ends check their x neighbours explicitly).
-  std::vector<double> class_table_;  // per class: diagonal, six face masks (1 coupled, else 0), 0
-  int interior_class_ = -1;          // all 2*dim faces coupled (-1: no such cell)
-  int eliminated_class_ = -1;        // solid/air cell: diagonal only
-  std::vector<Run> runs_;
-  std::vector<RowInfo> rows_;               // one per row, and a sentinel
+  std::vector<double> class_table_;   // per class: diagonal, six face masks (1 coupled, else 0), 0
+  int interior_class_ = -1;           // all 2*dim faces coupled (-1: no such cell)
+  int eliminated_class_ = -1;         // solid/air cell: diagonal only
+  std::vector<Run> runs_;             // the runs of each pattern, pattern after pattern
+  std::vector<RowPattern> patterns_;  // the distinct row layouts, and a sentinel
+  std::vector<std::uint32_t> row_pattern_;  // the pattern of each row
   std::vector<std::uint16_t> mixed_class_;  // classes of the cells in mixed runs
   // Variable coefficients.
   std::vector<double> diag_;      // diagonal per cell
