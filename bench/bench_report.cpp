@@ -218,7 +218,9 @@ void stencil_section(std::ostream& out, const Json& doc) {
          "loop with the stencil's diagonal and face masks in registers, compiled for the baseline "
          "SSE2 and, with GCC on x86-64 Linux, also for AVX2 (`target_clones`, chosen at load "
          "time; no FMA, so both give the same bits); the few cells of short mixed stretches and "
-         "the two ends of each row look their stencil up in a small table. Rows are applied in "
+         "the two ends of each row look their stencil up in a small table. Rows with the same "
+         "classes share one pattern of runs, so an apply reads one 32-bit index per row besides "
+         "x and y. Rows are applied in "
          "pairs across the outermost axis, chunk by chunk, so that the input rows the two share "
          "are read from memory once, and the input row read for the first time and the output "
          "row are prefetched in software 256 cells ahead (one core's hardware prefetchers keep too "
@@ -474,8 +476,14 @@ void inference_section(std::ostream& out, const std::vector<Json>& docs) {
             [&](const Json* a, const Json* b) { return key(a) < key(b); });
   const Json& first = cases.front()->at("cpp");
   const Json* python = member(*cases.front(), "python");
-  out << "The same network, input, CPU and thread count, one process after the other: "
-         "`bench_dcdm_inference` times `DcdmNet::forward` in C++ (LibTorch "
+  const double rounds = number_or(*cases.front(), "rounds", 1);
+  out << "The same network, input, CPU and thread count, one process after the other"
+      << (rounds > 1 ? ", in " + fmt("%.0f", rounds) +
+                           " rounds (C++, Python, C++, ...; each side keeps its round with the "
+                           "lowest minimum, so that a noisy stretch of the machine does not fall "
+                           "on one side only)"
+                     : std::string())
+      << ": `bench_dcdm_inference` times `DcdmNet::forward` in C++ (LibTorch "
       << string_or(first, "torch_version", "?")
       << "), then `bench/dcdm_inference.py` rebuilds the network in PyTorch (torch "
       << (python ? string_or(*python, "torch_version", "?") : std::string("?"))

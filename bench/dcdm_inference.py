@@ -20,6 +20,12 @@ timed on its own; min and median per call.
 Writes --json: one combined result for bench_report --inference: the C++ JSON under "cpp", this
 side under "python", the difference and the ratios C++ / Python.
 
+    /usr/bin/python3 bench/dcdm_inference.py --merge round1.json round2.json ... --json out.json
+
+Merges rounds of the above (scripts/bench runs C++ and Python alternately, several times, so that
+a noisy stretch of a shared machine does not fall on one side only): for each side the round with
+the lowest minimum per call, the largest output difference of all rounds, and "rounds".
+
 Needs torch (Debian python3-torch, the same version as the C++ LibTorch) and nothing else.
 """
 
@@ -283,12 +289,44 @@ def load_average():
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
+def merge_rounds(paths, out_path):
+    rounds = []
+    for path in paths:
+        with open(path) as f:
+            rounds.append(json.load(f))
+    cpp = min(rounds, key=lambda d: d["cpp"]["forward"]["best_s"])["cpp"]
+    python = min(rounds, key=lambda d: d["python"]["forward"]["best_s"])["python"]
+    worst = max(rounds, key=lambda d: d["max_relative_difference"])
+    doc = dict(worst)
+    doc.update({
+        "rounds": len(rounds),
+        "comparison_valid": all(d["comparison_valid"] for d in rounds),
+        "ratio_cpp_over_python_best": cpp["forward"]["best_s"] / python["forward"]["best_s"],
+        "ratio_cpp_over_python_median": cpp["forward"]["median_s"] / python["forward"]["median_s"],
+        "python": python,
+        "cpp": cpp,
+    })
+    with open(out_path, "w") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+    print(f"{len(rounds)} rounds: C++ / Python {doc['ratio_cpp_over_python_best']:.3f} (min), "
+          f"{doc['ratio_cpp_over_python_median']:.3f} (median)")
+    print(f"wrote {out_path}")
+    return 0 if doc["comparison_valid"] else 1
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cpp", required=True, help="the JSON bench_dcdm_inference wrote")
+    parser.add_argument("--cpp", help="the JSON bench_dcdm_inference wrote")
     parser.add_argument("--json", required=True, help="the combined result to write")
     parser.add_argument("--tensors", help="the tensors file (default: the one the C++ JSON names)")
+    parser.add_argument("--merge", nargs="+", metavar="ROUND",
+                        help="merge combined results of several rounds instead of timing")
     args = parser.parse_args()
+    if args.merge:
+        return merge_rounds(args.merge, args.json)
+    if not args.cpp:
+        parser.error("--cpp is required unless --merge is given")
 
     with open(args.cpp) as f:
         cpp = json.load(f)
