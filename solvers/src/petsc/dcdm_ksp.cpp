@@ -185,11 +185,11 @@ PetscErrorCode KSPSolve_DCDM(KSP ksp) {
     }
 
     PetscCall(KSP_MatMult(ksp, A, q, Aq));  // Aq <- A q
-    PetscScalar qAq, qr;
-    PetscCall(VecDotBegin(Aq, q, &qAq));  // q^T A q and q^T r in one reduction
-    PetscCall(VecDotBegin(R, q, &qr));
-    PetscCall(VecDotEnd(Aq, q, &qAq));
-    PetscCall(VecDotEnd(R, q, &qr));
+    // q^T A q and q^T r in one pass over q and one reduction
+    const Vec against[2] = {Aq, R};
+    PetscScalar dots[2];
+    PetscCall(VecMDot(q, 2, against, dots));
+    const PetscScalar qAq = dots[0], qr = dots[1];
     KSPCheckDot(ksp, qAq);
     KSPCheckDot(ksp, qr);
     if (PetscRealPart(qAq) <= 0.0) {
