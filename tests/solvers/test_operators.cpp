@@ -142,7 +142,7 @@ TEST(Operators, MatrixFreeMatchesAssembledOnRowsLongerThanAChunk) {
     EXPECT_LE((y - expected).norm(), 1e-13 * expected.norm());
 
     const Box owned{{3, 1, 0}, {590, 5, dim == 3 ? 3 : 1}};
-    Box ghost{{2, 0, 0}, {592, 7, dim == 3 ? 4 : 1}};
+    const Box ghost{{2, 0, 0}, {592, 7, dim == 3 ? 4 : 1}};
     const auto xg =
         restrict_to_box(grid, std::vector<double>(x.data(), x.data() + x.size()), ghost);
     std::vector<double> y_owned(static_cast<std::size_t>(owned.num_cells()));
