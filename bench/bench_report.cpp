@@ -202,8 +202,8 @@ void stencil_section(std::ostream& out, const Json& doc) {
       speed_ok = speed_ok && speedup >= kStencilSpeedupTarget;
       stream_ok = stream_ok && fraction >= kStreamFractionTarget;
       have_same_size = have_same_size && same_fraction;
-      same_size_ok = same_size_ok && same_fraction &&
-                     same_fraction->get<double>() >= kStreamFractionTarget;
+      same_size_ok =
+          same_size_ok && same_fraction && same_fraction->get<double>() >= kStreamFractionTarget;
     }
     const auto gbs_of = [&](const char* key) {
       const Json* triad = member(c, key);
@@ -215,11 +215,10 @@ void stencil_section(std::ostream& out, const Json& doc) {
         << " | " << fmt("%.0f%%", 100.0 * fraction) << " | "
         << (same_fraction ? fmt("%.0f%%", 100.0 * same_fraction->get<double>())
                           : std::string("n/a"))
-        << " | "
-        << ms(number(aij.at("timing"), "best_s")) << " | " << fmt("%.1f", number(aij, "best_gbs"))
-        << " | " << fmt("%.2fx", speedup) << " | " << ms(number(sh.at("timing"), "best_s")) << " | "
-        << fmt("%.1f", number(sh, "best_gbs")) << " | "
-        << fmt("%.2fx", number(c, "speedup_shell_vs_aij")) << " | "
+        << " | " << ms(number(aij.at("timing"), "best_s")) << " | "
+        << fmt("%.1f", number(aij, "best_gbs")) << " | " << fmt("%.2fx", speedup) << " | "
+        << ms(number(sh.at("timing"), "best_s")) << " | " << fmt("%.1f", number(sh, "best_gbs"))
+        << " | " << fmt("%.2fx", number(c, "speedup_shell_vs_aij")) << " | "
         << sci(member(c, "max_relative_difference_vs_aij")) << " |\n";
   }
   out << "\nTargets (constant-coefficient cases): matrix-free apply >= "

@@ -12,7 +12,7 @@ name must match), and checks that its output on the same input matches the C++ o
 largest absolute difference relative to max |output| must be at most 1e-4 (with the same
 LibTorch underneath it is exactly 0 for the CNN; float32 convolutions summed in another order
 would give about 1e-6, as for the V-cycle network, whose C++ inference computes its coefficients
-slab by slab with other kernels), or the comparison is void and the script exits with
+once per distinct patch of cell images, with other kernels), or the comparison is void and the script exits with
 status 1. Then it times the same number of forward calls as the C++ program, with the same thread
 count (torch.set_num_threads), under torch.no_grad in eval mode: one warm-up call, then each call
 timed on its own; min and median per call.

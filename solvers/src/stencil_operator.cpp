@@ -279,11 +279,11 @@ constexpr std::ptrdiff_t kPrefetchAhead = 256;
 
 // Prefetches `bytes` bytes from `address` on, one cache line at a time. The address is an integer,
 // not a pointer, since it runs past the end of its array by up to kPrefetchAhead cells (a prefetch
-// never faults). The hint is "keep in all levels" (locality 3, prefetcht0/prefetchw): the prefetched
-// input row is read again for the next one or two rows. With the non-temporal hint (locality 0),
-// which an Intel Xeon (Emerald Rapids) keeps out of its L2, the 2D apply took 2.5x and the 3D
-// apply 1.8x as long as with this hint; there, locality 1, 2 and 3 and no prefetch at all were
-// alike (2026-12-03).
+// never faults). The hint is "keep in all levels" (locality 3, prefetcht0/prefetchw): the
+// prefetched input row is read again for the next one or two rows. With the non-temporal hint
+// (locality 0), which an Intel Xeon (Emerald Rapids) keeps out of its L2, the 2D apply took 2.5x
+// and the 3D apply 1.8x as long as with this hint; there, locality 1, 2 and 3 and no prefetch at
+// all were alike (2026-12-03).
 template <int ForWrite>
 void prefetch_bytes(std::uintptr_t address, std::ptrdiff_t bytes) {
   for (std::ptrdiff_t o = 0; o < bytes; o += 64)

@@ -128,13 +128,16 @@ TEST(VcycleNetwork, LinearInTheResidualAtAnySize) {
 }
 
 TEST(VcycleNetwork, InferenceStencilsEqualTheDifferentiableOnes) {
-  // Without autograd the coefficients are computed slab by slab (2^16 cells at a time) and the
-  // stencils run in one pass per row (stencil_in_one_pass); with it, on the whole grid and as
-  // tensor operations. The two must agree, at odd sizes, in a batch, next to obstacles, on grids
-  // of one slab and of several (301^2 and 45^3: two slabs each, the second one shorter).
+  // Without autograd the coefficients are computed once per distinct patch of cell images and
+  // the stencils run over rows of cells with one patch (VcycleNetImpl::apply_stencil); with it,
+  // on the whole grid and as tensor operations. The two must agree, at odd sizes, in a batch,
+  // next to obstacles (rows of several runs), among random obstacles (many patches) and on
+  // coarse levels (patches of cell fractions).
   torch::manual_seed(9);
-  for (const Grid& grid :
-       {sphere_grid(2, 13), sphere_grid(3, 7), sphere_grid(2, 301), sphere_grid(3, 45)}) {
+  Grid random_2d = Grid::unit_box(2, 40);
+  apply_geometry(random_2d, "random");
+  for (const Grid& grid : {sphere_grid(2, 13), sphere_grid(3, 7), sphere_grid(2, 301),
+                           sphere_grid(3, 45), random_2d}) {
     VcycleNet net(VcycleNetOptions().dim(grid.dim()).hidden(6).smoothing(2));
     {
       torch::NoGradGuard no_grad;
@@ -150,6 +153,23 @@ TEST(VcycleNetwork, InferenceStencilsEqualTheDifferentiableOnes) {
     const double diff = (one_pass - differentiable).abs().max().item<double>();
     EXPECT_LE(diff, 1e-6 * differentiable.abs().max().item<double>()) << grid.describe();
   }
+}
+
+TEST(VcycleNetwork, TheInferenceCacheHoldsEachDistinctPatchOnce) {
+  // An empty box: the cells of a fine level see the interior patch or one of the patches along
+  // its faces, edges and corners, so the cache is about the two mixing weights per cell (8 B)
+  // plus the coarse levels, whose runs are short enough to keep a coefficient per cell. One per
+  // cell on every level, the 2 x 2 stencils of 27 taps, would be over 432 bytes per cell.
+  const Grid grid = Grid::unit_box(3, 48);
+  torch::manual_seed(3);
+  VcycleNet net(VcycleNetOptions().dim(3).hidden(4).smoothing(2));
+  net->eval();
+  torch::NoGradGuard no_grad;
+  EXPECT_EQ(net->inference_cache_bytes(), 0);
+  net->forward(torch::randn(input_shape(grid)), {}, ghosted_cell_images(grid));
+  const std::int64_t bytes = net->inference_cache_bytes();
+  EXPECT_GT(bytes, 8 * grid.num_cells());  // at least the finest level's mixing weights
+  EXPECT_LT(bytes, 32 * grid.num_cells());
 }
 
 TEST(VcycleNetwork, TheInferenceCacheFollowsTheParameters) {

@@ -3,8 +3,12 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
+#include <string>
+#include <unordered_map>
 
 #include "../vector_clones.hpp"
 #include "network_input.hpp"
@@ -86,6 +90,14 @@ torch::Tensor coarsen_cells(const torch::Tensor& g) {
   return out;
 }
 
+// Runs shorter than this are applied inline rather than by the vectorised call.
+constexpr std::int64_t kShortRun = 16;
+
+// A level whose runs are shorter than this on average keeps one coefficient per cell and tap:
+// there the loop over runs cost more than streaming the coefficients (the coarse levels, and
+// fine grids cut up by obstacles; 3D 32^3 sphere took 1.8x as long with runs on every level).
+constexpr double kMinMeanRun = 8.0;
+
 // y += w * e over one row (also compiled for AVX2).
 DEEPSOLVE_VECTOR_CLONES void multiply_add_row(float* __restrict y, const float* __restrict w,
                                               const float* __restrict e, std::int64_t first,
@@ -93,38 +105,42 @@ DEEPSOLVE_VECTOR_CLONES void multiply_add_row(float* __restrict y, const float* 
   for (std::int64_t i = first; i < last; ++i) y[i] += w[i] * e[i];
 }
 
-// The stencil sum of VcycleNetImpl::stencil in one pass per output row, for float32 tensors on
-// the CPU that need no gradient (inference). `w` holds the coefficients grid row by grid row,
-// (rows, taps, nx), so that the taps of one output row are read as one stream; the tensor form
-// streams each of the 9 or 27 products through memory on its own. Same products, added in the
-// same order: the same values.
-torch::Tensor stencil_in_one_pass(const torch::Tensor& w, const torch::Tensor& e, bool three) {
+// One stencil with a coefficient per cell and tap, `w` laid out (rows, taps, nx) so that the taps
+// of one output row are one stream. Same products, added in the same order, as the runs.
+torch::Tensor stencil_per_cell(const torch::Tensor& w, const torch::Tensor& e, bool three) {
   const torch::Tensor ec = e.contiguous();
   torch::Tensor y = torch::zeros_like(ec);
   const std::int64_t batch = ec.size(0), nz = three ? ec.size(2) : 1, ny = ec.size(-2),
                      nx = ec.size(-1);
   const std::int64_t plane = ny * nx, cells = nz * plane;
   const int taps = three ? 27 : 9;
-  const float* weights = w.data_ptr<float>();  // (nz * ny, taps, nx), contiguous
+  const float* weights = w.data_ptr<float>();
   const float* in = ec.data_ptr<float>();
   float* out = y.data_ptr<float>();
   at::parallel_for(0, batch * nz * ny, 16, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t row = begin; row < end; ++row) {
-      const std::int64_t b = row / (nz * ny), z = (row / ny) % nz, j = row % ny;
-      float* y_row = out + b * cells + z * plane + j * nx;
+      const std::int64_t b = row / (nz * ny), r = row % (nz * ny), z = r / ny, j = r % ny;
+      float* y_row = out + b * cells + r * nx;
       int s = 0;
       for (int dz = 0; dz < (three ? 3 : 1); ++dz)
         for (int dy = 0; dy < 3; ++dy)
           for (int dx = 0; dx < 3; ++dx, ++s) {
             const std::int64_t zz = z + (three ? dz - 1 : 0), jj = j + dy - 1;
             if (zz < 0 || zz >= nz || jj < 0 || jj >= ny) continue;  // zero outside the grid
-            const float* w_row = weights + ((z * ny + j) * taps + s) * nx;
+            const float* w_row = weights + (r * taps + s) * nx;
             const float* e_row = in + b * cells + zz * plane + jj * nx + (dx - 1);
             multiply_add_row(y_row, w_row, e_row, dx == 0 ? 1 : 0, dx == 2 ? nx - 1 : nx);
           }
     }
   });
   return y;
+}
+
+// y[i] += c * e[i] for i in [first, last) (also compiled for AVX2).
+DEEPSOLVE_VECTOR_CLONES void multiply_add_run(float* __restrict y, float c,
+                                              const float* __restrict e, std::int64_t first,
+                                              std::int64_t last) {
+  for (std::int64_t i = first; i < last; ++i) y[i] += c * e[i];
 }
 
 }  // namespace
@@ -182,7 +198,7 @@ void VcycleNetImpl::reset() {
   bias[outputs - 2] = 0.25;  // c0: Jacobi-like (the unit-spacing 5/7-point diagonal is 4/6)
   bias[outputs - 1] = 1.0;
   cached_.clear();
-  cached_rows_.clear();
+  cached_stencils_.clear();
   cached_mixing_.clear();
   cached_cells_ = torch::Tensor();
   cache_key_.clear();
@@ -206,65 +222,164 @@ std::vector<torch::Tensor> VcycleNetImpl::coefficients(const torch::Tensor& cell
   return out;
 }
 
-// The coefficients of coefficients() for inference on the CPU in float32, computed slab by slab
-// along the outermost axis (2^16 cells at a time) and written straight into the layouts the
-// inference reads. The whole (1, outputs, grid) tensor at once, with its hidden layers and
-// oneDNN's blocked copies of each, took 3.4 GB and 4.7 s at 128^3, most of it the kernel zeroing
-// fresh pages; slabs reuse the same small buffers. The 3x3(x3) convolution calls oneDNN directly
-// (ATen would send small slabs to im2col + GEMM) and the 1x1 ones are matrix products.
+// The coefficients of coefficients() for inference on the CPU in float32. A cell's coefficients
+// depend only on the 3^dim patch of cell images around it (the head is a 3^dim convolution
+// without padding, then 1x1 ones), and most cells of a grid see one of a few patches: the
+// interior fluid, each face, edge and corner, the cells next to an obstacle. So the head runs on
+// the distinct patches only, and each grid row becomes runs of cells with the same patch. An
+// empty 128^3 box then holds its stencils in a table of 27 patches where a row-major copy per cell
+// took 108 floats per cell (0.9 GB) and the head on the whole grid 1.3-1.5 s.
 void VcycleNetImpl::cache_for_one_pass(const torch::Tensor& cells) {
   torch::NoGradGuard no_grad;
   const int dim = options_.dim(), taps = dim == 3 ? 27 : 9, k = options_.smoothing();
   const std::int64_t stencil_channels = 2 * k * taps;
-  auto pointwise = [](const std::shared_ptr<torch::nn::Module>& m, const torch::Tensor& x) {
-    const torch::Tensor& w = conv_weight(m);
-    std::vector<std::int64_t> sizes = x.sizes().vec();
-    sizes[1] = w.size(0);
-    return torch::addmm(conv_bias(m).unsqueeze(1), w.reshape({w.size(0), w.size(1)}),
-                        x.reshape({x.size(1), -1}))
-        .reshape(sizes);
-  };
-  auto spatial = [&](const torch::Tensor& g) {
-    if (!at::hasMKLDNN()) return run_conv(spatial_, g);
-    const std::vector<std::int64_t> zero(static_cast<std::size_t>(dim), 0),
-        one(static_cast<std::size_t>(dim), 1);
-    return torch::mkldnn_convolution(g, conv_weight(spatial_), conv_bias(spatial_), zero, one, one,
-                                     1);
-  };
   std::vector<std::int64_t> interior;
   for (std::int64_t a = cells.dim() - 1; a >= 2; --a) interior.push_back(cells.size(a) - 2);
   const int levels = options_.levels_for(interior);
-  std::vector<torch::Tensor> all_rows, all_mixing;
+  std::vector<LevelStencils> all_stencils;
+  std::vector<torch::Tensor> all_mixing;
   torch::Tensor g = cells.contiguous();
   for (int l = 0; l < levels; ++l) {
-    std::vector<std::int64_t> grid;  // the level's interior sizes, outermost first
-    for (std::int64_t a = 2; a < g.dim(); ++a) grid.push_back(g.size(a) - 2);
-    const std::int64_t nx = grid.back(), outer = grid.front();
-    std::int64_t per_outer = 1;  // cells per index along the outermost axis
-    for (std::size_t a = 1; a < grid.size(); ++a) per_outer *= grid[a];
-    const std::int64_t rows_per_outer = per_outer / nx;
-    torch::Tensor rows = torch::empty({2 * k, outer * rows_per_outer, taps, nx}, g.options());
-    std::vector<std::int64_t> mixing_sizes{1, 2};
-    mixing_sizes.insert(mixing_sizes.end(), grid.begin(), grid.end());
-    torch::Tensor mixing = torch::empty(mixing_sizes, g.options());
-    const std::int64_t slab = std::max<std::int64_t>(1, (std::int64_t{1} << 16) / per_outer);
-    for (std::int64_t a = 0; a < outer; a += slab) {
-      const std::int64_t n = std::min(slab, outer - a);
-      const torch::Tensor h =
-          torch::relu(pointwise(mix_, torch::relu(spatial(g.narrow(2, a, n + 2)))));
-      const torch::Tensor out = pointwise(out_, h);
-      rows.narrow(1, a * rows_per_outer, n * rows_per_outer)
-          .copy_(out.narrow(1, 0, stencil_channels)
-                     .reshape({2 * k, taps, n * rows_per_outer, nx})
-                     .transpose(1, 2));
-      mixing.narrow(2, a, n).copy_(out.narrow(1, stencil_channels, 2));
+    // The level's interior sizes and the ghosted images' strides.
+    const std::int64_t nx = g.size(-1) - 2, ny = g.size(-2) - 2, nz = dim == 3 ? g.size(2) - 2 : 1;
+    const std::int64_t gx = nx + 2, gy = ny + 2, channel = g[0][0].numel();
+    const float* images = g.data_ptr<float>();
+
+    // Each cell's patch: both images over the 3^dim cells around it, in the order a convolution
+    // reads them (channel, dz, dy, dx), as the key of its pattern.
+    std::unordered_map<std::string, std::int32_t> pattern_of;
+    std::vector<float> patches;  // the distinct patches, pattern after pattern
+    std::vector<std::int64_t> pattern(static_cast<std::size_t>(nz * ny * nx));
+    std::array<float, 54> values{};  // 2 images x 27 cells
+    std::string key(2 * static_cast<std::size_t>(taps) * sizeof(float), '\0');
+    for (std::int64_t z = 0; z < nz; ++z)
+      for (std::int64_t j = 0; j < ny; ++j)
+        for (std::int64_t i = 0; i < nx; ++i) {
+          int v = 0;
+          for (int c = 0; c < 2; ++c)
+            for (int dz = 0; dz < (dim == 3 ? 3 : 1); ++dz)
+              for (int dy = 0; dy < 3; ++dy)
+                for (int dx = 0; dx < 3; ++dx)
+                  values[v++] = images[c * channel + ((z + dz) * gy + j + dy) * gx + i + dx];
+          std::memcpy(key.data(), values.data(), key.size());
+          const auto [found, added] =
+              pattern_of.try_emplace(key, static_cast<std::int32_t>(pattern_of.size()));
+          if (added) patches.insert(patches.end(), values.begin(), values.begin() + v);
+          pattern[static_cast<std::size_t>((z * ny + j) * nx + i)] = found->second;
+        }
+
+    // The head on the distinct patches: a 3^dim patch convolved without padding is one cell.
+    const auto count = static_cast<std::int64_t>(pattern_of.size());
+    std::vector<std::int64_t> patch_shape{count, 2, 3, 3};
+    if (dim == 3) patch_shape.insert(patch_shape.begin() + 2, 3);
+    const torch::Tensor patch_tensor = torch::from_blob(patches.data(), patch_shape, g.options());
+    const torch::Tensor head =
+        run_conv(out_, torch::relu(run_conv(mix_, torch::relu(run_conv(spatial_, patch_tensor)))))
+            .reshape({count, -1});
+    LevelStencils level;
+    level.table = head.narrow(1, 0, stencil_channels).reshape({count, 2 * k, taps}).contiguous();
+    const torch::Tensor pattern_index = torch::from_blob(
+        pattern.data(), {static_cast<std::int64_t>(pattern.size())}, torch::kInt64);
+    std::vector<std::int64_t> mixing_shape{1, 2};
+    if (dim == 3) mixing_shape.push_back(nz);
+    mixing_shape.push_back(ny);
+    mixing_shape.push_back(nx);
+    all_mixing.push_back(head.narrow(1, stencil_channels, 2)
+                             .index_select(0, pattern_index)
+                             .transpose(0, 1)
+                             .reshape(mixing_shape)
+                             .contiguous());
+
+    // Each row as runs of one pattern.
+    level.row_runs.reserve(static_cast<std::size_t>(nz * ny + 1));
+    for (std::int64_t r = 0; r < nz * ny; ++r) {
+      level.row_runs.push_back(static_cast<std::int64_t>(level.runs.size()));
+      const std::int64_t* row = pattern.data() + r * nx;
+      for (std::int64_t i = 0; i < nx;) {
+        std::int64_t end = i + 1;
+        while (end < nx && row[end] == row[i]) ++end;
+        level.runs.push_back(PatternRun{static_cast<std::int32_t>(i),
+                                        static_cast<std::int32_t>(end),
+                                        static_cast<std::int32_t>(row[i])});
+        i = end;
+      }
     }
-    all_rows.push_back(rows);
-    all_mixing.push_back(mixing);
+    level.row_runs.push_back(static_cast<std::int64_t>(level.runs.size()));
+    if (static_cast<double>(pattern.size()) <
+        kMinMeanRun * static_cast<double>(level.runs.size())) {
+      level.per_cell = level.table.index_select(0, pattern_index)
+                           .reshape({nz * ny, nx, 2 * k, taps})
+                           .permute({2, 0, 3, 1})
+                           .contiguous();
+      level.table = torch::Tensor();
+      level.runs = {};
+      level.row_runs = {};
+    }
+    level.runs.shrink_to_fit();
+    all_stencils.push_back(std::move(level));
     if (l + 1 < levels) g = coarsen_cells(g);
   }
-  cached_rows_ = std::move(all_rows);
+  cached_stencils_ = std::move(all_stencils);
   cached_mixing_ = std::move(all_mixing);
+}
+
+// Stencil `stencil` of a level applied to e (float32, (batch, 1, [nz,] ny, nx)), as
+// VcycleNetImpl::stencil computes it: per output row, tap after tap, each run of cells with one
+// pattern a multiply-add with that pattern's coefficient. Same products, added in the same order.
+torch::Tensor VcycleNetImpl::apply_stencil(const LevelStencils& level, int stencil,
+                                           const torch::Tensor& e, bool three) {
+  if (level.per_cell.defined()) return stencil_per_cell(level.per_cell[stencil], e, three);
+  const torch::Tensor ec = e.contiguous();
+  torch::Tensor y = torch::zeros_like(ec);
+  const std::int64_t batch = ec.size(0), nz = three ? ec.size(2) : 1, ny = ec.size(-2),
+                     nx = ec.size(-1);
+  const std::int64_t plane = ny * nx, cells = nz * plane;
+  const int taps = three ? 27 : 9;
+  const std::int64_t per_pattern = level.table.size(1) * taps;
+  const float* table = level.table.data_ptr<float>() + stencil * taps;
+  const float* in = ec.data_ptr<float>();
+  float* out = y.data_ptr<float>();
+  at::parallel_for(0, batch * nz * ny, 16, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t row = begin; row < end; ++row) {
+      const std::int64_t b = row / (nz * ny), r = row % (nz * ny), z = r / ny, j = r % ny;
+      float* y_row = out + b * cells + r * nx;
+      const PatternRun* first = level.runs.data() + level.row_runs[static_cast<std::size_t>(r)];
+      const PatternRun* last = level.runs.data() + level.row_runs[static_cast<std::size_t>(r) + 1];
+      int s = 0;
+      for (int dz = 0; dz < (three ? 3 : 1); ++dz)
+        for (int dy = 0; dy < 3; ++dy)
+          for (int dx = 0; dx < 3; ++dx, ++s) {
+            const std::int64_t zz = z + (three ? dz - 1 : 0), jj = j + dy - 1;
+            if (zz < 0 || zz >= nz || jj < 0 || jj >= ny) continue;  // zero outside the grid
+            const float* e_row = in + b * cells + zz * plane + jj * nx + (dx - 1);
+            const std::int64_t lo = dx == 0 ? 1 : 0, hi = dx == 2 ? nx - 1 : nx;
+            for (const PatternRun* run = first; run != last; ++run) {
+              const float c = table[run->pattern * per_pattern + s];
+              const std::int64_t b = std::max<std::int64_t>(run->begin, lo),
+                                 e = std::min<std::int64_t>(run->end, hi);
+              if (e - b >= kShortRun) {
+                multiply_add_run(y_row, c, e_row, b, e);
+              } else {  // next to obstacles and on coarse levels: not worth a call
+                for (std::int64_t i = b; i < e; ++i) y_row[i] += c * e_row[i];
+              }
+            }
+          }
+    }
+  });
+  return y;
+}
+
+std::int64_t VcycleNetImpl::inference_cache_bytes() const {
+  std::int64_t bytes = 0;
+  for (const torch::Tensor& t : cached_) bytes += t.numel() * t.element_size();
+  for (const torch::Tensor& t : cached_mixing_) bytes += t.numel() * t.element_size();
+  for (const LevelStencils& level : cached_stencils_)
+    bytes +=
+        (level.table.defined() ? level.table.numel() * level.table.element_size() : 0) +
+        (level.per_cell.defined() ? level.per_cell.numel() * level.per_cell.element_size() : 0) +
+        static_cast<std::int64_t>(level.runs.size() * sizeof(PatternRun) +
+                                  level.row_runs.size() * sizeof(std::int64_t));
+  return bytes;
 }
 
 // y(i) = sum over taps s of w_s(i) e(i + offset_s), with e zero outside the grid.
@@ -322,9 +437,9 @@ torch::Tensor VcycleNetImpl::forward(const torch::Tensor& x, const torch::Tensor
   }
   const int taps = dim == 3 ? 27 : 9, k = options_.smoothing();
   const bool one_pass = cacheable && x.device().is_cpu() && x.scalar_type() == torch::kFloat32;
-  const bool cached =
-      cacheable && key == cache_key_ &&
-      (one_pass ? !cached_rows_.empty() : !cached_.empty() && cached_[0].device() == x.device());
+  const bool cached = cacheable && key == cache_key_ &&
+                      (one_pass ? !cached_stencils_.empty()
+                                : !cached_.empty() && cached_[0].device() == x.device());
   std::vector<torch::Tensor> coef;  // per level (1, outputs, grid), unless one_pass
   if (cached) {
     if (!one_pass) coef = cached_;
@@ -337,7 +452,7 @@ torch::Tensor VcycleNetImpl::forward(const torch::Tensor& x, const torch::Tensor
       coef = coefficients(g);
       if (cacheable) {
         cached_ = coef;
-        cached_rows_.clear();
+        cached_stencils_.clear();
         cached_mixing_.clear();
       }
     }
@@ -347,7 +462,7 @@ torch::Tensor VcycleNetImpl::forward(const torch::Tensor& x, const torch::Tensor
     }
   }
 
-  const int levels = static_cast<int>(one_pass ? cached_rows_.size() : coef.size());
+  const int levels = static_cast<int>(one_pass ? cached_stencils_.size() : coef.size());
   const std::int64_t c0 = 2 * k * taps;
   auto mixing = [&](int l) {  // (1, 2, grid): c0 and c1
     const auto level = static_cast<std::size_t>(l);
@@ -359,7 +474,7 @@ torch::Tensor VcycleNetImpl::forward(const torch::Tensor& x, const torch::Tensor
     const auto level = static_cast<std::size_t>(l);
     for (int j = 0; j < k; ++j) {
       if (one_pass)
-        e = stencil_in_one_pass(cached_rows_[level][first + j], e, dim == 3);
+        e = apply_stencil(cached_stencils_[level], first + j, e, dim == 3);
       else
         e = stencil(coef[level].narrow(1, (first + j) * taps, taps), e);
     }

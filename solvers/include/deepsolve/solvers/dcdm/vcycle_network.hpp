@@ -75,18 +75,38 @@ class VcycleNetImpl : public torch::nn::Cloneable<VcycleNetImpl> {
   std::int64_t num_parameters() const;
   const VcycleNetOptions& options() const { return options_; }
 
+  /// Bytes held by the inference cache (0 when there is none): what the coefficients of the
+  /// last cell images seen in eval mode without autograd take.
+  std::int64_t inference_cache_bytes() const;
+
  private:
+  // A stretch [begin, end) of one grid row whose cells have the same coefficients.
+  struct PatternRun {
+    std::int32_t begin, end, pattern;
+  };
+  // One level's stencils for inference: the coefficients of each distinct 3^dim patch of cell
+  // images, and each row as runs of cells with the same patch; or, where runs are short, the
+  // coefficients of every cell.
+  struct LevelStencils {
+    torch::Tensor table;                 // (patterns, 2 * smoothing, taps)
+    std::vector<PatternRun> runs;        // row after row
+    std::vector<std::int64_t> row_runs;  // row r: runs [row_runs[r], row_runs[r + 1])
+    torch::Tensor per_cell;              // else (2 * smoothing, rows, taps, nx)
+  };
+
   std::vector<torch::Tensor> coefficients(const torch::Tensor& cells) const;
   void cache_for_one_pass(const torch::Tensor& cells);
+  static torch::Tensor apply_stencil(const LevelStencils& level, int stencil,
+                                     const torch::Tensor& e, bool three);
   torch::Tensor stencil(const torch::Tensor& weights, const torch::Tensor& e) const;
 
   VcycleNetOptions options_;
   std::shared_ptr<torch::nn::Module> spatial_{nullptr}, mix_{nullptr}, out_{nullptr};
   // The inference cache, for the last `cells` seen in eval mode: on the CPU in float32 the
-  // stencils of each level as (2k, rows, taps, nx) and its two mixing weights as (1, 2, grid);
+  // stencils of each level as LevelStencils and its two mixing weights as (1, 2, grid);
   // otherwise the coefficients as computed for training.
   std::vector<torch::Tensor> cached_;
-  std::vector<torch::Tensor> cached_rows_;
+  std::vector<LevelStencils> cached_stencils_;
   std::vector<torch::Tensor> cached_mixing_;
   torch::Tensor cached_cells_;  // kept alive: its address is part of the key
   std::vector<std::int64_t> cache_key_;
