@@ -98,6 +98,13 @@ constexpr std::int64_t kShortRun = 16;
 // fine grids cut up by obstacles; 3D 32^3 sphere took 1.8x as long with runs on every level).
 constexpr double kMinMeanRun = 8.0;
 
+// y[i] += c * e[i] for i in [first, last) (also compiled for AVX2).
+DEEPSOLVE_VECTOR_CLONES void multiply_add_run(float* __restrict y, float c,
+                                              const float* __restrict e, std::int64_t first,
+                                              std::int64_t last) {
+  for (std::int64_t i = first; i < last; ++i) y[i] += c * e[i];
+}
+
 // y += w * e over one row (also compiled for AVX2).
 DEEPSOLVE_VECTOR_CLONES void multiply_add_row(float* __restrict y, const float* __restrict w,
                                               const float* __restrict e, std::int64_t first,
@@ -105,16 +112,18 @@ DEEPSOLVE_VECTOR_CLONES void multiply_add_row(float* __restrict y, const float* 
   for (std::int64_t i = first; i < last; ++i) y[i] += w[i] * e[i];
 }
 
-// One stencil with a coefficient per cell and tap, `w` laid out (rows, taps, nx) so that the taps
-// of one output row are one stream. Same products, added in the same order, as the runs.
-torch::Tensor stencil_per_cell(const torch::Tensor& w, const torch::Tensor& e, bool three) {
+// A stencil applied row by row to e (float32, (batch, 1, [nz,] ny, nx)): y starts at zero, and for
+// each output row and each of its 9 or 27 taps (in VcycleNetImpl::stencil's order) whose input
+// row lies in the grid, add_tap(r, y_row, s, e_row, lo, hi) adds tap s's products to cells
+// [lo, hi) of row r (index r within a batch item), e_row being the input row shifted by the tap
+// (e zero outside the grid).
+template <class AddTap>
+torch::Tensor apply_by_rows(const torch::Tensor& e, bool three, const AddTap& add_tap) {
   const torch::Tensor ec = e.contiguous();
   torch::Tensor y = torch::zeros_like(ec);
   const std::int64_t batch = ec.size(0), nz = three ? ec.size(2) : 1, ny = ec.size(-2),
                      nx = ec.size(-1);
   const std::int64_t plane = ny * nx, cells = nz * plane;
-  const int taps = three ? 27 : 9;
-  const float* weights = w.data_ptr<float>();
   const float* in = ec.data_ptr<float>();
   float* out = y.data_ptr<float>();
   at::parallel_for(0, batch * nz * ny, 16, [&](std::int64_t begin, std::int64_t end) {
@@ -126,21 +135,25 @@ torch::Tensor stencil_per_cell(const torch::Tensor& w, const torch::Tensor& e, b
         for (int dy = 0; dy < 3; ++dy)
           for (int dx = 0; dx < 3; ++dx, ++s) {
             const std::int64_t zz = z + (three ? dz - 1 : 0), jj = j + dy - 1;
-            if (zz < 0 || zz >= nz || jj < 0 || jj >= ny) continue;  // zero outside the grid
-            const float* w_row = weights + (r * taps + s) * nx;
-            const float* e_row = in + b * cells + zz * plane + jj * nx + (dx - 1);
-            multiply_add_row(y_row, w_row, e_row, dx == 0 ? 1 : 0, dx == 2 ? nx - 1 : nx);
+            if (zz < 0 || zz >= nz || jj < 0 || jj >= ny) continue;
+            add_tap(r, y_row, s, in + b * cells + zz * plane + jj * nx + (dx - 1),
+                    std::int64_t{dx == 0 ? 1 : 0}, dx == 2 ? nx - 1 : nx);
           }
     }
   });
   return y;
 }
 
-// y[i] += c * e[i] for i in [first, last) (also compiled for AVX2).
-DEEPSOLVE_VECTOR_CLONES void multiply_add_run(float* __restrict y, float c,
-                                              const float* __restrict e, std::int64_t first,
-                                              std::int64_t last) {
-  for (std::int64_t i = first; i < last; ++i) y[i] += c * e[i];
+// One stencil with a coefficient per cell and tap, `w` laid out (rows, taps, nx) so that the taps
+// of one output row are one stream.
+torch::Tensor stencil_per_cell(const torch::Tensor& w, const torch::Tensor& e, bool three) {
+  const std::int64_t taps = three ? 27 : 9, nx = e.size(-1);
+  const float* weights = w.data_ptr<float>();
+  return apply_by_rows(e, three,
+                       [&](std::int64_t r, float* y_row, int s, const float* e_row, std::int64_t lo,
+                           std::int64_t hi) {
+                         multiply_add_row(y_row, weights + (r * taps + s) * nx, e_row, lo, hi);
+                       });
 }
 
 }  // namespace
@@ -324,49 +337,30 @@ void VcycleNetImpl::cache_for_one_pass(const torch::Tensor& cells) {
 }
 
 // Stencil `stencil` of a level applied to e (float32, (batch, 1, [nz,] ny, nx)), as
-// VcycleNetImpl::stencil computes it: per output row, tap after tap, each run of cells with one
-// pattern a multiply-add with that pattern's coefficient. Same products, added in the same order.
+// VcycleNetImpl::stencil computes it: each tap's products added run by run, with the run's
+// pattern's coefficient. Same products, added in the same order, as the tensor form.
 torch::Tensor VcycleNetImpl::apply_stencil(const LevelStencils& level, int stencil,
                                            const torch::Tensor& e, bool three) {
   if (level.per_cell.defined()) return stencil_per_cell(level.per_cell[stencil], e, three);
-  const torch::Tensor ec = e.contiguous();
-  torch::Tensor y = torch::zeros_like(ec);
-  const std::int64_t batch = ec.size(0), nz = three ? ec.size(2) : 1, ny = ec.size(-2),
-                     nx = ec.size(-1);
-  const std::int64_t plane = ny * nx, cells = nz * plane;
-  const int taps = three ? 27 : 9;
-  const std::int64_t per_pattern = level.table.size(1) * taps;
-  const float* table = level.table.data_ptr<float>() + stencil * taps;
-  const float* in = ec.data_ptr<float>();
-  float* out = y.data_ptr<float>();
-  at::parallel_for(0, batch * nz * ny, 16, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t row = begin; row < end; ++row) {
-      const std::int64_t b = row / (nz * ny), r = row % (nz * ny), z = r / ny, j = r % ny;
-      float* y_row = out + b * cells + r * nx;
-      const PatternRun* first = level.runs.data() + level.row_runs[static_cast<std::size_t>(r)];
-      const PatternRun* last = level.runs.data() + level.row_runs[static_cast<std::size_t>(r) + 1];
-      int s = 0;
-      for (int dz = 0; dz < (three ? 3 : 1); ++dz)
-        for (int dy = 0; dy < 3; ++dy)
-          for (int dx = 0; dx < 3; ++dx, ++s) {
-            const std::int64_t zz = z + (three ? dz - 1 : 0), jj = j + dy - 1;
-            if (zz < 0 || zz >= nz || jj < 0 || jj >= ny) continue;  // zero outside the grid
-            const float* e_row = in + b * cells + zz * plane + jj * nx + (dx - 1);
-            const std::int64_t lo = dx == 0 ? 1 : 0, hi = dx == 2 ? nx - 1 : nx;
-            for (const PatternRun* run = first; run != last; ++run) {
-              const float c = table[run->pattern * per_pattern + s];
-              const std::int64_t b = std::max<std::int64_t>(run->begin, lo),
-                                 e = std::min<std::int64_t>(run->end, hi);
-              if (e - b >= kShortRun) {
-                multiply_add_run(y_row, c, e_row, b, e);
-              } else {  // next to obstacles and on coarse levels: not worth a call
-                for (std::int64_t i = b; i < e; ++i) y_row[i] += c * e_row[i];
-              }
-            }
-          }
-    }
-  });
-  return y;
+  const std::int64_t per_pattern = level.table.size(1) * level.table.size(2);
+  const float* table = level.table.data_ptr<float>() + stencil * level.table.size(2);
+  return apply_by_rows(e, three,
+                       [&](std::int64_t r, float* y_row, int s, const float* e_row, std::int64_t lo,
+                           std::int64_t hi) {
+                         const auto row = static_cast<std::size_t>(r);
+                         const PatternRun* last = level.runs.data() + level.row_runs[row + 1];
+                         for (const PatternRun* run = level.runs.data() + level.row_runs[row];
+                              run != last; ++run) {
+                           const float c = table[run->pattern * per_pattern + s];
+                           const std::int64_t b = std::max<std::int64_t>(run->begin, lo),
+                                              end = std::min<std::int64_t>(run->end, hi);
+                           if (end - b >= kShortRun) {
+                             multiply_add_run(y_row, c, e_row, b, end);
+                           } else {  // next to obstacles: not worth a call
+                             for (std::int64_t i = b; i < end; ++i) y_row[i] += c * e_row[i];
+                           }
+                         }
+                       });
 }
 
 std::int64_t VcycleNetImpl::inference_cache_bytes() const {
