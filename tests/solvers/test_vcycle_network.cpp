@@ -149,8 +149,8 @@ TEST(VcycleNetwork, InferenceStencilsEqualTheDifferentiableOnes) {
     ASSERT_TRUE(differentiable.requires_grad());
     net->eval();  // the inference path: eval mode without autograd
     torch::NoGradGuard no_grad;
-    const torch::Tensor one_pass = net->forward(x, {}, cells);
-    const double diff = (one_pass - differentiable).abs().max().item<double>();
+    const torch::Tensor inference = net->forward(x, {}, cells);
+    const double diff = (inference - differentiable).abs().max().item<double>();
     EXPECT_LE(diff, 1e-6 * differentiable.abs().max().item<double>()) << grid.describe();
   }
 }

@@ -240,9 +240,9 @@ std::vector<torch::Tensor> VcycleNetImpl::coefficients(const torch::Tensor& cell
 // without padding, then 1x1 ones), and most cells of a grid see one of a few patches: the
 // interior fluid, each face, edge and corner, the cells next to an obstacle. So the head runs on
 // the distinct patches only, and each grid row becomes runs of cells with the same patch. An
-// empty 128^3 box then holds its stencils in a table of 27 patches where a row-major copy per cell
-// took 108 floats per cell (0.9 GB) and the head on the whole grid 1.3-1.5 s.
-void VcycleNetImpl::cache_for_one_pass(const torch::Tensor& cells) {
+// empty 128^3 box then holds its stencils in a table of 27 patches; a copy per cell took 108
+// floats per cell (0.9 GB) and 1.3-1.5 s to compute.
+void VcycleNetImpl::cache_for_inference(const torch::Tensor& cells) {
   torch::NoGradGuard no_grad;
   const int dim = options_.dim(), taps = dim == 3 ? 27 : 9, k = options_.smoothing();
   const std::int64_t stencil_channels = 2 * k * taps;
@@ -430,17 +430,17 @@ torch::Tensor VcycleNetImpl::forward(const torch::Tensor& x, const torch::Tensor
     key.push_back(static_cast<std::int64_t>(p._version()));
   }
   const int taps = dim == 3 ? 27 : 9, k = options_.smoothing();
-  const bool one_pass = cacheable && x.device().is_cpu() && x.scalar_type() == torch::kFloat32;
+  const bool cpu_inference = cacheable && x.device().is_cpu() && x.scalar_type() == torch::kFloat32;
   const bool cached = cacheable && key == cache_key_ &&
-                      (one_pass ? !cached_stencils_.empty()
-                                : !cached_.empty() && cached_[0].device() == x.device());
-  std::vector<torch::Tensor> coef;  // per level (1, outputs, grid), unless one_pass
+                      (cpu_inference ? !cached_stencils_.empty()
+                                     : !cached_.empty() && cached_[0].device() == x.device());
+  std::vector<torch::Tensor> coef;  // per level (1, outputs, grid), unless cpu_inference
   if (cached) {
-    if (!one_pass) coef = cached_;
+    if (!cpu_inference) coef = cached_;
   } else {
     if (cacheable) cache_key_.clear();  // no stale key if the computation below throws
-    if (one_pass) {                     // (one_pass implies cacheable)
-      cache_for_one_pass(g);
+    if (cpu_inference) {                // (cpu_inference implies cacheable)
+      cache_for_inference(g);
       cached_.clear();
     } else {
       coef = coefficients(g);
@@ -456,18 +456,18 @@ torch::Tensor VcycleNetImpl::forward(const torch::Tensor& x, const torch::Tensor
     }
   }
 
-  const int levels = static_cast<int>(one_pass ? cached_stencils_.size() : coef.size());
+  const int levels = static_cast<int>(cpu_inference ? cached_stencils_.size() : coef.size());
   const std::int64_t c0 = 2 * k * taps;
   auto mixing = [&](int l) {  // (1, 2, grid): c0 and c1
     const auto level = static_cast<std::size_t>(l);
-    return one_pass ? cached_mixing_[level] : coef[level].narrow(1, c0, 2);
+    return cpu_inference ? cached_mixing_[level] : coef[level].narrow(1, c0, 2);
   };
   std::vector<torch::Tensor> r{x};
   for (int l = 1; l < levels; ++l) r.push_back(pool_half(r.back()));
   auto smooth = [&](int l, int first, torch::Tensor e) {
     const auto level = static_cast<std::size_t>(l);
     for (int j = 0; j < k; ++j) {
-      if (one_pass)
+      if (cpu_inference)
         e = apply_stencil(cached_stencils_[level], first + j, e, dim == 3);
       else
         e = stencil(coef[level].narrow(1, (first + j) * taps, taps), e);

@@ -95,7 +95,7 @@ class VcycleNetImpl : public torch::nn::Cloneable<VcycleNetImpl> {
   };
 
   std::vector<torch::Tensor> coefficients(const torch::Tensor& cells) const;
-  void cache_for_one_pass(const torch::Tensor& cells);
+  void cache_for_inference(const torch::Tensor& cells);
   static torch::Tensor apply_stencil(const LevelStencils& level, int stencil,
                                      const torch::Tensor& e, bool three);
   torch::Tensor stencil(const torch::Tensor& weights, const torch::Tensor& e) const;
