@@ -98,6 +98,11 @@ constexpr std::int64_t kShortRun = 16;
 // fine grids cut up by obstacles; 3D 32^3 sphere took 1.8x as long with runs on every level).
 constexpr double kMinMeanRun = 8.0;
 
+// So does a level whose coefficients per cell take at most this many bytes: they stay in the
+// cache, where streaming them is cheaper than the run loop (2D 128^2 sphere, 2.4 MB: 1.1-1.2x as
+// long with runs).
+constexpr std::int64_t kPerCellBytes = std::int64_t{4} << 20;
+
 // y[i] += c * e[i] for i in [first, last) (also compiled for AVX2).
 DEEPSOLVE_VECTOR_CLONES void multiply_add_run(float* __restrict y, float c,
                                               const float* __restrict e, std::int64_t first,
@@ -318,8 +323,9 @@ void VcycleNetImpl::cache_for_inference(const torch::Tensor& cells) {
       }
     }
     level.row_runs.push_back(static_cast<std::int64_t>(level.runs.size()));
-    if (static_cast<double>(pattern.size()) <
-        kMinMeanRun * static_cast<double>(level.runs.size())) {
+    const auto cell_count = static_cast<std::int64_t>(pattern.size());
+    if (static_cast<double>(cell_count) < kMinMeanRun * static_cast<double>(level.runs.size()) ||
+        cell_count * stencil_channels * static_cast<std::int64_t>(sizeof(float)) <= kPerCellBytes) {
       level.per_cell = level.table.index_select(0, pattern_index)
                            .reshape({nz * ny, nx, 2 * k, taps})
                            .permute({2, 0, 3, 1})
