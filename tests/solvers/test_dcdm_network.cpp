@@ -116,6 +116,48 @@ TEST(DcdmNetwork, ThreeDConvsOnOneDnnMatchLibTorchsConvolution) {
   EXPECT_LT((y - reference).abs().max().item<double>(), 1e-5 * scale);
 }
 
+// Without autograd the CPU float32 network keeps its activations in oneDNN's layouts (NHWC in 2D,
+// blocked in 3D); with autograd it stays NCHW. Both compute the same function: every activation,
+// a batch of two, two pooling levels and padded sizes.
+TEST(DcdmNetwork, InferenceLayoutsMatchTheTrainingLayout) {
+  torch::manual_seed(41);
+  for (Activation activation : {Activation::relu, Activation::leaky_relu, Activation::tanh}) {
+    for (int dim : {2, 3}) {
+      SCOPED_TRACE(std::to_string(dim) + "D, " + to_string(activation));
+      DcdmNet net(DcdmNetOptions()
+                      .dim(dim)
+                      .channels(16)
+                      .pooling_levels(2)
+                      .activation(activation)
+                      .cell_type_inputs(true));
+      net->eval();
+      {
+        torch::NoGradGuard no_grad;  // biases start at zero: make them count
+        for (auto& p : net->named_parameters())
+          if (p.key().find("bias") != std::string::npos) p.value().uniform_(-0.2, 0.2);
+      }
+      std::vector<std::int64_t> shape{2, 1, 11, 13}, cell_shape{1, 2, 11, 13};
+      if (dim == 3) {
+        shape.push_back(9);
+        cell_shape.push_back(9);
+      }
+      const auto x = random_input(shape, 42);
+      const auto cells = (torch::rand(cell_shape) > 0.3).to(torch::kFloat32);
+      const auto training = net->forward(x, {}, cells);
+      ASSERT_TRUE(training.requires_grad());
+      torch::Tensor inference;
+      {
+        torch::NoGradGuard no_grad;
+        inference = net->forward(x, {}, cells);
+      }
+      EXPECT_EQ(inference.sizes(), training.sizes());
+      const double scale = training.abs().max().item<double>();
+      ASSERT_GT(scale, 0.0);
+      EXPECT_LT((inference - training).abs().max().item<double>(), 1e-5 * scale);
+    }
+  }
+}
+
 TEST(DcdmNetwork, PaddingModesDifferOnlyWhenSizesAreNotDivisible) {
   torch::NoGradGuard no_grad;
   torch::manual_seed(5);

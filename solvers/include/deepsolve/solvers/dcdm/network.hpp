@@ -120,10 +120,14 @@ class DcdmNetImpl : public torch::nn::Cloneable<DcdmNetImpl> {
   using ModulePtr = std::shared_ptr<torch::nn::Module>;
   ModulePtr make_conv(int in, int out, int kernel) const;
   torch::nn::ModuleList make_convs(int count) const;
-  torch::Tensor conv(const ModulePtr& conv, const torch::Tensor& x) const;
-  torch::Tensor stage(const torch::nn::ModuleList& list, std::size_t begin, torch::Tensor x0) const;
+  // Memory layout of the activations inside network(); see layout_for.
+  enum class Layout { nchw, channels_last, blocked };
+  Layout layout_for(const torch::Tensor& x) const;
+  torch::Tensor conv(const ModulePtr& conv, const torch::Tensor& x, Layout layout) const;
+  torch::Tensor stage(const torch::nn::ModuleList& list, std::size_t begin, torch::Tensor x0,
+                      Layout layout) const;
   torch::Tensor act(const torch::Tensor& x) const;
-  torch::Tensor network(const torch::Tensor& x) const;
+  torch::Tensor network(const torch::Tensor& x, Layout layout) const;
 
   DcdmNetOptions options_;
   ModulePtr first_, last_;
