@@ -264,15 +264,36 @@ void VcycleNetImpl::cache_for_inference(const torch::Tensor& cells) {
     const float* images = g.data_ptr<float>();
 
     // Each cell's patch: both images over the 3^dim cells around it, in the order a convolution
-    // reads them (channel, dz, dy, dx), as the key of its pattern.
+    // reads them (channel, dz, dy, dx), as the key of its pattern. Along a row, a cell whose
+    // patch's ghosted columns are all equal to their left neighbours has its left neighbour's
+    // patch: that is most cells, and comparing columns costs far less than hashing patches.
     std::unordered_map<std::string, std::int32_t> pattern_of;
     std::vector<float> patches;  // the distinct patches, pattern after pattern
     std::vector<std::int64_t> pattern(static_cast<std::size_t>(nz * ny * nx));
     std::array<float, 54> values{};  // 2 images x 27 cells
     std::string key(2 * static_cast<std::size_t>(taps) * sizeof(float), '\0');
+    const int column_size = 2 * taps / 3;  // 2 images x 3 (x 3) cells of one ghosted column
+    std::vector<float> columns(static_cast<std::size_t>(gx * column_size));
+    std::vector<char> same_as_next(static_cast<std::size_t>(gx), 0);  // column c equals c + 1
     for (std::int64_t z = 0; z < nz; ++z)
-      for (std::int64_t j = 0; j < ny; ++j)
+      for (std::int64_t j = 0; j < ny; ++j) {
+        for (std::int64_t c = 0; c < gx; ++c) {
+          float* column = columns.data() + c * column_size;
+          for (int ch = 0, v = 0; ch < 2; ++ch)
+            for (int dz = 0; dz < (dim == 3 ? 3 : 1); ++dz)
+              for (int dy = 0; dy < 3; ++dy)
+                column[v++] = images[ch * channel + ((z + dz) * gy + j + dy) * gx + c];
+        }
+        for (std::int64_t c = 0; c + 1 < gx; ++c)
+          same_as_next[c] =
+              std::memcmp(columns.data() + c * column_size, columns.data() + (c + 1) * column_size,
+                          column_size * sizeof(float)) == 0;
+        std::int64_t* row_pattern = pattern.data() + (z * ny + j) * nx;
         for (std::int64_t i = 0; i < nx; ++i) {
+          if (i > 0 && same_as_next[i - 1] && same_as_next[i] && same_as_next[i + 1]) {
+            row_pattern[i] = row_pattern[i - 1];  // columns i-1..i+2 are one column repeated
+            continue;
+          }
           int v = 0;
           for (int c = 0; c < 2; ++c)
             for (int dz = 0; dz < (dim == 3 ? 3 : 1); ++dz)
@@ -283,8 +304,9 @@ void VcycleNetImpl::cache_for_inference(const torch::Tensor& cells) {
           const auto [found, added] =
               pattern_of.try_emplace(key, static_cast<std::int32_t>(pattern_of.size()));
           if (added) patches.insert(patches.end(), values.begin(), values.begin() + v);
-          pattern[static_cast<std::size_t>((z * ny + j) * nx + i)] = found->second;
+          row_pattern[i] = found->second;
         }
+      }
 
     // The head on the distinct patches: a 3^dim patch convolved without padding is one cell.
     const auto count = static_cast<std::int64_t>(pattern_of.size());
