@@ -483,9 +483,12 @@ void inference_section(std::ostream& out, const std::vector<Json>& docs) {
   }
   std::vector<const Json*> cases;
   for (const Json& d : docs) cases.push_back(&d);
+  // The model path last, so that the order does not depend on the order of the files.
   auto key = [](const Json* d) {
     const Json& p = d->at("problem");
-    return std::make_tuple(number(p, "dim"), number(p, "size"), number(*d, "threads"));
+    const Json* model = member(d->at("cpp"), "model");
+    return std::make_tuple(number(p, "dim"), number(p, "size"), number(*d, "threads"),
+                           model ? string_or(*model, "path", "") : std::string());
   };
   std::sort(cases.begin(), cases.end(),
             [&](const Json* a, const Json* b) { return key(a) < key(b); });
