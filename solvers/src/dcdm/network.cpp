@@ -114,7 +114,7 @@ void DcdmNetImpl::reset() {
 // instead of NCHW, which costs a reorder of the input and the output of every conv. 2D: NHWC
 // (channels-last), where oneDNN 2.6 runs its brgemm kernel; a 16 -> 16 conv at 256^2 then takes
 // 2.5 ms instead of 8 ms with one thread. 3D: oneDNN's blocked nCdhw16c format (mkldnn tensors);
-// there NDHWC is slower than NCDHW, and the blocked format saves the reorders (64^3: about 0.85x
+// there NDHWC is slower than NCDHW, and the blocked format saves the reorders (64^3: about 0.9x
 // the time of the whole network). Under grad mode the network stays NCHW, because mkldnn tensors
 // have no autograd; oneDNN has no blocked leaky ReLU either.
 DcdmNetImpl::Layout DcdmNetImpl::layout_for(const torch::Tensor& x) const {
