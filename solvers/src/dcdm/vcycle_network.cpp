@@ -90,60 +90,109 @@ torch::Tensor coarsen_cells(const torch::Tensor& g) {
   return out;
 }
 
-// Runs shorter than this are applied inline rather than by the vectorised call.
-constexpr std::int64_t kShortRun = 16;
-
 // A level whose runs are shorter than this on average keeps one coefficient per cell and tap:
 // there the loop over runs cost more than streaming the coefficients (the coarse levels, and
-// fine grids cut up by obstacles; 3D 32^3 sphere took 1.8x as long with runs on every level).
+// fine grids cut up by obstacles; 3D 32^3 sphere took 1.8x as long with runs on every level when
+// the taps were added to y one by one; with the taps summed per cell, 2 instead of 8 changed no
+// time by more than the noise).
 constexpr double kMinMeanRun = 8.0;
 
 // So does a level whose coefficients per cell take at most this many bytes: they stay in the
 // cache, where streaming them is cheaper than the run loop (2D 128^2 sphere, 2.4 MB: 1.1-1.2x as
-// long with runs).
+// long with runs, tap by tap; with the taps summed per cell, 0 changed no time beyond the noise).
 constexpr std::int64_t kPerCellBytes = std::int64_t{4} << 20;
 
-// y[i] += c * e[i] for i in [first, last) (also compiled for AVX2).
-DEEPSOLVE_VECTOR_CLONES void multiply_add_run(float* __restrict y, float c,
-                                              const float* __restrict e, std::int64_t first,
-                                              std::int64_t last) {
-  for (std::int64_t i = first; i < last; ++i) y[i] += c * e[i];
+// y[i] = sum over the taps s, in order, of c_s(i) rows[s][i] for i in [first, last), where c_s(i)
+// is coef[s] (one pattern) or coef[s * nx + i] (a coefficient per cell). All taps of a cell are
+// summed in registers and y is written once: adding tap after tap to y read and wrote y per tap.
+template <int Taps, bool PerCell>
+inline __attribute__((always_inline)) void sum_taps(float* __restrict y,
+                                                    const float* __restrict coef, std::int64_t nx,
+                                                    const float* const* rows, std::int64_t first,
+                                                    std::int64_t last) {
+#pragma GCC ivdep
+  for (std::int64_t i = first; i < last; ++i) {
+    float sum = 0.0f;
+#pragma GCC unroll 27
+    for (int s = 0; s < Taps; ++s) sum += (PerCell ? coef[s * nx + i] : coef[s]) * rows[s][i];
+    y[i] = sum;
+  }
 }
 
-// y += w * e over one row (also compiled for AVX2).
-DEEPSOLVE_VECTOR_CLONES void multiply_add_row(float* __restrict y, const float* __restrict w,
-                                              const float* __restrict e, std::int64_t first,
-                                              std::int64_t last) {
-  for (std::int64_t i = first; i < last; ++i) y[i] += w[i] * e[i];
+// sum_taps for 2D and 3D, with a pattern's or per-cell coefficients (also compiled for AVX2).
+DEEPSOLVE_VECTOR_CLONES void sum_taps_2d(float* y, const float* coef, std::int64_t nx,
+                                         const float* const* rows, std::int64_t first,
+                                         std::int64_t last) {
+  sum_taps<9, false>(y, coef, nx, rows, first, last);
+}
+DEEPSOLVE_VECTOR_CLONES void sum_taps_3d(float* y, const float* coef, std::int64_t nx,
+                                         const float* const* rows, std::int64_t first,
+                                         std::int64_t last) {
+  sum_taps<27, false>(y, coef, nx, rows, first, last);
+}
+DEEPSOLVE_VECTOR_CLONES void sum_taps_2d_per_cell(float* y, const float* coef, std::int64_t nx,
+                                                  const float* const* rows, std::int64_t first,
+                                                  std::int64_t last) {
+  sum_taps<9, true>(y, coef, nx, rows, first, last);
+}
+DEEPSOLVE_VECTOR_CLONES void sum_taps_3d_per_cell(float* y, const float* coef, std::int64_t nx,
+                                                  const float* const* rows, std::int64_t first,
+                                                  std::int64_t last) {
+  sum_taps<27, true>(y, coef, nx, rows, first, last);
 }
 
-// A stencil applied row by row to e (float32, (batch, 1, [nz,] ny, nx)): y starts at zero, and for
-// each output row and each of its 9 or 27 taps (in VcycleNetImpl::stencil's order) whose input
-// row lies in the grid, add_tap(r, y_row, s, e_row, lo, hi) adds tap s's products to cells
-// [lo, hi) of row r (index r within a batch item), e_row being the input row shifted by the tap
-// (e zero outside the grid).
-template <class AddTap>
-torch::Tensor apply_by_rows(const torch::Tensor& e, bool three, const AddTap& add_tap) {
+// sum_taps over cells [first, last) of a row, for the first and last cell of the row without the
+// taps that would read across the row's ends (the input is zero outside the grid).
+template <int Taps, bool PerCell>
+void sum_row_span(float* y, const float* coef, std::int64_t nx, const float* const* rows,
+                  std::int64_t first, std::int64_t last) {
+  auto edge = [&](std::int64_t i) {
+    float sum = 0.0f;
+    for (int s = 0; s < Taps; ++s) {
+      const int dx = s % 3;
+      if ((dx == 0 && i == 0) || (dx == 2 && i == nx - 1)) continue;
+      sum += (PerCell ? coef[s * nx + i] : coef[s]) * rows[s][i];
+    }
+    y[i] = sum;
+  };
+  if (first == 0 && first < last) edge(first++);
+  if (last == nx && first < last) edge(--last);
+  if (first >= last) return;
+  if constexpr (Taps == 27)
+    (PerCell ? sum_taps_3d_per_cell : sum_taps_3d)(y, coef, nx, rows, first, last);
+  else
+    (PerCell ? sum_taps_2d_per_cell : sum_taps_2d)(y, coef, nx, rows, first, last);
+}
+
+// A stencil of 9 or 27 taps applied row by row to e (float32, (batch, 1, [nz,] ny, nx)): for each
+// output row, sum_row(r, y_row, rows) writes row r (within a batch item), rows[s] being the input
+// row of tap s (in VcycleNetImpl::stencil's order) shifted by the tap's x offset, or a row of
+// zeros where the tap's row lies outside the grid (zeros add nothing to a sum started at +0).
+template <int Taps, class SumRow>
+torch::Tensor apply_by_rows(const torch::Tensor& e, const SumRow& sum_row) {
+  constexpr bool three = Taps == 27;
   const torch::Tensor ec = e.contiguous();
-  torch::Tensor y = torch::zeros_like(ec);
+  torch::Tensor y = torch::empty_like(ec);  // every cell is written
   const std::int64_t batch = ec.size(0), nz = three ? ec.size(2) : 1, ny = ec.size(-2),
                      nx = ec.size(-1);
   const std::int64_t plane = ny * nx, cells = nz * plane;
   const float* in = ec.data_ptr<float>();
   float* out = y.data_ptr<float>();
   at::parallel_for(0, batch * nz * ny, 16, [&](std::int64_t begin, std::int64_t end) {
+    const std::vector<float> zeros(static_cast<std::size_t>(nx + 2), 0.0f);
+    std::array<const float*, Taps> rows{};
     for (std::int64_t row = begin; row < end; ++row) {
       const std::int64_t b = row / (nz * ny), r = row % (nz * ny), z = r / ny, j = r % ny;
-      float* y_row = out + b * cells + r * nx;
       int s = 0;
       for (int dz = 0; dz < (three ? 3 : 1); ++dz)
         for (int dy = 0; dy < 3; ++dy)
           for (int dx = 0; dx < 3; ++dx, ++s) {
             const std::int64_t zz = z + (three ? dz - 1 : 0), jj = j + dy - 1;
-            if (zz < 0 || zz >= nz || jj < 0 || jj >= ny) continue;
-            add_tap(r, y_row, s, in + b * cells + zz * plane + jj * nx + (dx - 1),
-                    std::int64_t{dx == 0 ? 1 : 0}, dx == 2 ? nx - 1 : nx);
+            const bool inside = zz >= 0 && zz < nz && jj >= 0 && jj < ny;
+            rows[static_cast<std::size_t>(s)] =
+                (inside ? in + b * cells + zz * plane + jj * nx : zeros.data() + 1) + (dx - 1);
           }
+      sum_row(r, out + b * cells + r * nx, rows.data());
     }
   });
   return y;
@@ -151,14 +200,28 @@ torch::Tensor apply_by_rows(const torch::Tensor& e, bool three, const AddTap& ad
 
 // One stencil with a coefficient per cell and tap, `w` laid out (rows, taps, nx) so that the taps
 // of one output row are one stream.
-torch::Tensor stencil_per_cell(const torch::Tensor& w, const torch::Tensor& e, bool three) {
-  const std::int64_t taps = three ? 27 : 9, nx = e.size(-1);
+template <int Taps>
+torch::Tensor stencil_per_cell(const torch::Tensor& w, const torch::Tensor& e) {
+  const std::int64_t nx = e.size(-1);
   const float* weights = w.data_ptr<float>();
-  return apply_by_rows(e, three,
-                       [&](std::int64_t r, float* y_row, int s, const float* e_row, std::int64_t lo,
-                           std::int64_t hi) {
-                         multiply_add_row(y_row, weights + (r * taps + s) * nx, e_row, lo, hi);
-                       });
+  return apply_by_rows<Taps>(e, [&](std::int64_t r, float* y_row, const float* const* rows) {
+    sum_row_span<Taps, true>(y_row, weights + r * Taps * nx, nx, rows, 0, nx);
+  });
+}
+
+// One stencil of a level stored as runs of cells with one pattern: each run summed with its
+// pattern's coefficients, table + pattern * per_pattern.
+template <int Taps, class Run>
+torch::Tensor stencil_by_runs(const float* table, std::int64_t per_pattern,
+                              const std::vector<std::int64_t>& row_runs, const Run* runs,
+                              const torch::Tensor& e) {
+  const std::int64_t nx = e.size(-1);
+  return apply_by_rows<Taps>(e, [&](std::int64_t r, float* y_row, const float* const* rows) {
+    const auto row = static_cast<std::size_t>(r);
+    for (const Run* run = runs + row_runs[row]; run != runs + row_runs[row + 1]; ++run)
+      sum_row_span<Taps, false>(y_row, table + run->pattern * per_pattern, nx, rows, run->begin,
+                                run->end);
+  });
 }
 
 // Where fine cell i of an axis reads a coarse axis of m cells under interpolation by 2 with
@@ -427,30 +490,18 @@ void VcycleNetImpl::cache_for_inference(const torch::Tensor& cells) {
 }
 
 // Stencil `stencil` of a level applied to e (float32, (batch, 1, [nz,] ny, nx)), as
-// VcycleNetImpl::stencil computes it: each tap's products added run by run, with the run's
-// pattern's coefficient. Same products, added in the same order, as the tensor form.
+// VcycleNetImpl::stencil computes it: per cell, the products of the taps in order, with the
+// coefficients of the cell's pattern or its own. Same products, added in the same order, as the
+// tensor form.
 torch::Tensor VcycleNetImpl::apply_stencil(const LevelStencils& level, int stencil,
                                            const torch::Tensor& e, bool three) {
-  if (level.per_cell.defined()) return stencil_per_cell(level.per_cell[stencil], e, three);
+  if (level.per_cell.defined())
+    return three ? stencil_per_cell<27>(level.per_cell[stencil], e)
+                 : stencil_per_cell<9>(level.per_cell[stencil], e);
   const std::int64_t per_pattern = level.table.size(1) * level.table.size(2);
   const float* table = level.table.data_ptr<float>() + stencil * level.table.size(2);
-  return apply_by_rows(e, three,
-                       [&](std::int64_t r, float* y_row, int s, const float* e_row, std::int64_t lo,
-                           std::int64_t hi) {
-                         const auto row = static_cast<std::size_t>(r);
-                         const PatternRun* last = level.runs.data() + level.row_runs[row + 1];
-                         for (const PatternRun* run = level.runs.data() + level.row_runs[row];
-                              run != last; ++run) {
-                           const float c = table[run->pattern * per_pattern + s];
-                           const std::int64_t b = std::max<std::int64_t>(run->begin, lo),
-                                              end = std::min<std::int64_t>(run->end, hi);
-                           if (end - b >= kShortRun) {
-                             multiply_add_run(y_row, c, e_row, b, end);
-                           } else {  // next to obstacles: not worth a call
-                             for (std::int64_t i = b; i < end; ++i) y_row[i] += c * e_row[i];
-                           }
-                         }
-                       });
+  return three ? stencil_by_runs<27>(table, per_pattern, level.row_runs, level.runs.data(), e)
+               : stencil_by_runs<9>(table, per_pattern, level.row_runs, level.runs.data(), e);
 }
 
 std::int64_t VcycleNetImpl::inference_cache_bytes() const {
