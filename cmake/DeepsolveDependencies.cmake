@@ -5,6 +5,9 @@
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(Torch REQUIRED)
 find_package(Threads REQUIRED)
+# ATen's OpenMP backend is header code: at::parallel_for runs our own loops (the V-cycle network's
+# stencils) on several threads only where they are compiled with OpenMP.
+find_package(OpenMP REQUIRED COMPONENTS CXX)
 
 if(DEEPSOLVE_WITH_PETSC)
   find_package(MPI REQUIRED COMPONENTS C CXX)
