@@ -105,11 +105,11 @@ constexpr std::int64_t kPerCellBytes = std::int64_t{4} << 20;
 // y[i] = sum over the taps s, in order, of c_s(i) rows[s][i] for i in [first, last), where c_s(i)
 // is coef[s] (one pattern) or coef[s * nx + i] (a coefficient per cell). All taps of a cell are
 // summed in registers and y is written once: adding tap after tap to y read and wrote y per tap.
+// (Also compiled for AVX2.)
 template <int Taps, bool PerCell>
-inline __attribute__((always_inline)) void sum_taps(float* __restrict y,
-                                                    const float* __restrict coef, std::int64_t nx,
-                                                    const float* const* rows, std::int64_t first,
-                                                    std::int64_t last) {
+DEEPSOLVE_VECTOR_CLONES void sum_taps(float* __restrict y, const float* __restrict coef,
+                                      std::int64_t nx, const float* const* rows, std::int64_t first,
+                                      std::int64_t last) {
 #pragma GCC ivdep
   for (std::int64_t i = first; i < last; ++i) {
     float sum = 0.0f;
@@ -117,28 +117,6 @@ inline __attribute__((always_inline)) void sum_taps(float* __restrict y,
     for (int s = 0; s < Taps; ++s) sum += (PerCell ? coef[s * nx + i] : coef[s]) * rows[s][i];
     y[i] = sum;
   }
-}
-
-// sum_taps for 2D and 3D, with a pattern's or per-cell coefficients (also compiled for AVX2).
-DEEPSOLVE_VECTOR_CLONES void sum_taps_2d(float* y, const float* coef, std::int64_t nx,
-                                         const float* const* rows, std::int64_t first,
-                                         std::int64_t last) {
-  sum_taps<9, false>(y, coef, nx, rows, first, last);
-}
-DEEPSOLVE_VECTOR_CLONES void sum_taps_3d(float* y, const float* coef, std::int64_t nx,
-                                         const float* const* rows, std::int64_t first,
-                                         std::int64_t last) {
-  sum_taps<27, false>(y, coef, nx, rows, first, last);
-}
-DEEPSOLVE_VECTOR_CLONES void sum_taps_2d_per_cell(float* y, const float* coef, std::int64_t nx,
-                                                  const float* const* rows, std::int64_t first,
-                                                  std::int64_t last) {
-  sum_taps<9, true>(y, coef, nx, rows, first, last);
-}
-DEEPSOLVE_VECTOR_CLONES void sum_taps_3d_per_cell(float* y, const float* coef, std::int64_t nx,
-                                                  const float* const* rows, std::int64_t first,
-                                                  std::int64_t last) {
-  sum_taps<27, true>(y, coef, nx, rows, first, last);
 }
 
 // sum_taps over cells [first, last) of a row, for the first and last cell of the row without the
@@ -157,11 +135,7 @@ void sum_row_span(float* y, const float* coef, std::int64_t nx, const float* con
   };
   if (first == 0 && first < last) edge(first++);
   if (last == nx && first < last) edge(--last);
-  if (first >= last) return;
-  if constexpr (Taps == 27)
-    (PerCell ? sum_taps_3d_per_cell : sum_taps_3d)(y, coef, nx, rows, first, last);
-  else
-    (PerCell ? sum_taps_2d_per_cell : sum_taps_2d)(y, coef, nx, rows, first, last);
+  if (first < last) sum_taps<Taps, PerCell>(y, coef, nx, rows, first, last);
 }
 
 // A stencil of 9 or 27 taps applied row by row to e (float32, (batch, 1, [nz,] ny, nx)): for each
