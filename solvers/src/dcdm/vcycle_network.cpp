@@ -215,8 +215,8 @@ Interpolation interpolation_at(std::int64_t i, std::int64_t m) {
 // z <- c0 z + 4 c1 up(e), in place: a level's pre-smoothed residual z mixed with the coarse
 // correction e, where up is bi/trilinear interpolation by 2 (as F::interpolate with align_corners
 // = false) cut to z's size. z: (batch, 1, [nz,] ny, nx), e: (batch, 1, [mz,] my, mx), mixing
-// (c0, c1): (1, 2, [nz,] ny, nx), all contiguous float32. One sweep, where F::interpolate alone
-// took 48 ms of a 120-140 ms call at 3D 128^3 with one thread, and three products more.
+// (c0, c1): (1, 2, [nz,] ny, nx), all contiguous float32. One sweep instead of F::interpolate and
+// three tensor products, which took a fifth of a call at 3D 128^3 (100 -> 78 ms, one thread).
 void mix_with_coarse(torch::Tensor& z, const torch::Tensor& mixing, const torch::Tensor& e,
                      bool three) {
   const std::int64_t batch = z.size(0), nz = three ? z.size(2) : 1, ny = z.size(-2),
