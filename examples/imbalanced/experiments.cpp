@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "deepsolve/learned/shuffle.hpp"
+#include "deepsolve/learned/training/shuffle.hpp"
 
 namespace imbalanced {
 

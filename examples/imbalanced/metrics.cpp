@@ -5,7 +5,7 @@
 #include <cmath>
 #include <limits>
 
-#include "deepsolve/learned/mann_whitney.hpp"
+#include "deepsolve/learned/losses/mann_whitney.hpp"
 
 namespace imbalanced {
 

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "deepsolve/learned/loss_registry.hpp"
+#include "deepsolve/learned/losses/registry.hpp"
 #include "deepsolve/learned/optim/registry.hpp"
 
 namespace imbalanced {

@@ -8,7 +8,7 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "deepsolve/learned/shuffle.hpp"
+#include "deepsolve/learned/training/shuffle.hpp"
 #include "options.hpp"
 
 namespace imbalanced {

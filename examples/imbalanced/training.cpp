@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cmath>
 
-#include "deepsolve/learned/shuffle.hpp"
+#include "deepsolve/learned/training/shuffle.hpp"
 
 namespace imbalanced {
 

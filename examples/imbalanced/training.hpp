@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "deepsolve/learned/loss_registry.hpp"
+#include "deepsolve/learned/losses/registry.hpp"
 #include "model.hpp"
 #include "problems.hpp"
 

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "deepsolve/learned/config.hpp"
-#include "deepsolve/learned/distributed.hpp"
-#include "deepsolve/learned/trainer.hpp"
+#include "deepsolve/learned/training/distributed.hpp"
+#include "deepsolve/learned/training/trainer.hpp"
 #include "options.hpp"
 #include "training.hpp"
 

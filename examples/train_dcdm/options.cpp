@@ -7,7 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "deepsolve/learned/lr_schedule.hpp"
+#include "deepsolve/learned/training/lr_schedule.hpp"
 #include "deepsolve/learned/optim/registry.hpp"
 #include "deepsolve/solvers/geometry.hpp"
 

@@ -41,7 +41,7 @@ struct Options {
   std::string optimizer = "adam";  ///< a deepsolve::learned registry name
   double momentum = 0.9;           ///< optimizers with momentum only (sgd, sgd-clip)
   double validation_fraction = 0.1;
-  std::string lr_schedule = "constant";  ///< canonical text (deepsolve/learned/lr_schedule.hpp)
+  std::string lr_schedule = "constant";  ///< canonical text (deepsolve/learned/training/lr_schedule.hpp)
   std::int64_t patience = 0;             ///< early stopping after this many epochs; 0: off
   double min_delta = 0.0;                ///< the improvement that resets the patience counter
   std::uint64_t seed = 0;

@@ -12,13 +12,13 @@
 #include <stdexcept>
 #include <thread>
 
-#include "deepsolve/learned/checkpoint.hpp"
+#include "deepsolve/learned/training/checkpoint.hpp"
 #include "deepsolve/learned/device.hpp"
-#include "deepsolve/learned/lr_schedule.hpp"
+#include "deepsolve/learned/training/lr_schedule.hpp"
 #include "deepsolve/learned/optim/optimizer_util.hpp"
 #include "deepsolve/learned/optim/registry.hpp"
-#include "deepsolve/learned/progress.hpp"
-#include "deepsolve/learned/trainer.hpp"
+#include "deepsolve/learned/training/progress.hpp"
+#include "deepsolve/learned/training/trainer.hpp"
 #include "deepsolve/solvers/dcdm/loss.hpp"
 #include "deepsolve/solvers/dcdm/model_file.hpp"
 #include "deepsolve/solvers/dcdm/network.hpp"

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "deepsolve/learned/distributed.hpp"
+#include "deepsolve/learned/training/distributed.hpp"
 #include "options.hpp"
 
 namespace train_dcdm {

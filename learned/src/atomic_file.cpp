@@ -1,6 +1,7 @@
 #include "deepsolve/learned/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -89,6 +90,22 @@ void write_file_atomically(const std::string& path, std::initializer_list<std::s
     ::fsync(dir);
     ::close(dir);
   }
+}
+
+void check_output_path(const std::string& path, const std::string& what) {
+  const std::string prefix = what.empty() ? path : what + " " + path;
+  if (path.empty()) throw std::invalid_argument(what + ": empty file name");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) throw std::invalid_argument(prefix + ": is a folder, not a file");
+    if (::access(path.c_str(), W_OK) != 0)
+      throw std::invalid_argument(prefix + ": not writable (" + std::strerror(errno) + ")");
+    if (!S_ISREG(st.st_mode)) return;  // a device, FIFO or socket is written in place
+  }
+  const std::string folder = folder_of(path);
+  if (::access(folder.c_str(), W_OK) != 0)
+    throw std::invalid_argument(prefix + ": the folder " + folder +
+                                " does not exist or is not writable");
 }
 
 std::string read_whole_file(const std::string& path, const std::string& what) {

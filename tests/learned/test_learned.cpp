@@ -15,13 +15,13 @@
 #include "../support/expect_error.hpp"
 #include "../support/temp_dir.hpp"
 #include "deepsolve/learned/atomic_file.hpp"
-#include "deepsolve/learned/checkpoint.hpp"
+#include "deepsolve/learned/training/checkpoint.hpp"
 #include "deepsolve/learned/device.hpp"
-#include "deepsolve/learned/metrics_log.hpp"
+#include "deepsolve/learned/training/metrics_log.hpp"
 #include "deepsolve/learned/optim/registry.hpp"
-#include "deepsolve/learned/progress.hpp"
-#include "deepsolve/learned/shuffle.hpp"
-#include "deepsolve/learned/trainer.hpp"
+#include "deepsolve/learned/training/progress.hpp"
+#include "deepsolve/learned/training/shuffle.hpp"
+#include "deepsolve/learned/training/trainer.hpp"
 #include "tiny_model.hpp"
 
 namespace dl = deepsolve::learned;

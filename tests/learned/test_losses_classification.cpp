@@ -7,11 +7,11 @@
 #include <cmath>
 #include <sstream>
 
-#include "deepsolve/learned/adversarial_comp_sum.hpp"
-#include "deepsolve/learned/any_loss.hpp"
-#include "deepsolve/learned/comp_sum.hpp"
-#include "deepsolve/learned/loss_registry.hpp"
-#include "deepsolve/learned/z_loss.hpp"
+#include "deepsolve/learned/losses/adversarial_comp_sum.hpp"
+#include "deepsolve/learned/losses/any_loss.hpp"
+#include "deepsolve/learned/losses/comp_sum.hpp"
+#include "deepsolve/learned/losses/registry.hpp"
+#include "deepsolve/learned/losses/z_loss.hpp"
 #include "loss_test_util.hpp"
 
 namespace dl = deepsolve::learned;

@@ -7,11 +7,11 @@
 #include <cmath>
 #include <sstream>
 
-#include "deepsolve/learned/diff_sort.hpp"
-#include "deepsolve/learned/groco.hpp"
-#include "deepsolve/learned/isogclr.hpp"
-#include "deepsolve/learned/mann_whitney.hpp"
-#include "deepsolve/learned/nt_xent.hpp"
+#include "deepsolve/learned/losses/diff_sort.hpp"
+#include "deepsolve/learned/losses/groco.hpp"
+#include "deepsolve/learned/losses/isogclr.hpp"
+#include "deepsolve/learned/losses/mann_whitney.hpp"
+#include "deepsolve/learned/losses/nt_xent.hpp"
 #include "loss_test_util.hpp"
 
 namespace dl = deepsolve::learned;

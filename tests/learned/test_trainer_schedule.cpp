@@ -15,9 +15,9 @@
 
 #include "../support/expect_error.hpp"
 #include "../support/temp_dir.hpp"
-#include "deepsolve/learned/checkpoint.hpp"
-#include "deepsolve/learned/lr_schedule.hpp"
-#include "deepsolve/learned/trainer.hpp"
+#include "deepsolve/learned/training/checkpoint.hpp"
+#include "deepsolve/learned/training/lr_schedule.hpp"
+#include "deepsolve/learned/training/trainer.hpp"
 #include "tiny_model.hpp"
 
 namespace dl = deepsolve::learned;

@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "deepsolve/learned/trainer.hpp"
+#include "deepsolve/learned/training/trainer.hpp"
 
 namespace learned_test {
 

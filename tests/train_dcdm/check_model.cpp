@@ -24,7 +24,7 @@
 #include <string>
 
 #include "deepsolve/learned/atomic_file.hpp"
-#include "deepsolve/learned/metrics_log.hpp"
+#include "deepsolve/learned/training/metrics_log.hpp"
 #include "deepsolve/solvers/dcdm/model_file.hpp"
 
 namespace {

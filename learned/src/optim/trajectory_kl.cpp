@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "../loss_checks.hpp"
+#include "../losses/checks.hpp"
 #include "deepsolve/learned/optim/optimizer_util.hpp"
 
 namespace deepsolve::learned {

@@ -18,6 +18,11 @@ void write_file_atomically(const std::string& path, const std::string& contents)
 /// block of data, without copying them into one string first).
 void write_file_atomically(const std::string& path, std::initializer_list<std::string_view> parts);
 
+/// Checks, before any work starts, that `path` can be written by write_file_atomically: not a
+/// folder, its folder exists and is writable, an existing file is writable. Throws
+/// std::invalid_argument "<what> <path>: <reason>" (what: e.g. the option, "--json").
+void check_output_path(const std::string& path, const std::string& what);
+
 /// Reads a whole file. Throws std::runtime_error "<path>: cannot open <what> (<reason>)".
 std::string read_whole_file(const std::string& path, const std::string& what = "file");
 
