@@ -72,7 +72,7 @@ __attribute__((noinline)) void triad(double* __restrict a, const double* __restr
 }
 
 // A command-line word that names a path inside the repository, relative to the repository root
-// ("/home/me/deepsolve/bench/results/cg.json" or, run from bench/, "results/cg.json" ->
+// ("<checkout>/bench/results/cg.json" or, run from bench/, "results/cg.json" ->
 // "bench/results/cg.json"), so that the results files do not record where this checkout lives.
 // Options, words without a '/' and paths outside the repository are kept as they are.
 std::string root_relative(const std::string& word) {

@@ -1,5 +1,5 @@
-// train_dcdm: trains the DCDM network on one grid (see --help and docs/dcdm.md, "Training:
-// train_dcdm"). Runs under mpiexec for data-parallel training when deepsolve::learned has MPI.
+// train_dcdm: trains the DCDM network on one grid (see --help and docs/dcdm.md, "Training your
+// own: train_dcdm"). Runs under mpiexec for data-parallel training when deepsolve::learned has MPI.
 #include <cstdio>
 #include <exception>
 #include <string>

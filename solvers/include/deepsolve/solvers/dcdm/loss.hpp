@@ -1,4 +1,4 @@
-// The DCDM training loss (Kaneda et al., ICML 2023; /work/shared/reference/dcdm.md section 3,
+// The DCDM training loss (Kaneda et al., ICML 2023, arXiv 2205.10763;
 // `custom_loss_function_cnn_1d_fast` in ayano721/2023_DCDM): for a right-hand side b and the
 // network's output q = f(b),
 //

@@ -1,4 +1,4 @@
-// DCDM training data (Kaneda et al., ICML 2023; /work/shared/reference/dcdm.md section 3, from
+// DCDM training data (Kaneda et al., ICML 2023, arXiv 2205.10763; from
 // ayano721/2023_DCDM src/datasetcreate.py): right-hand sides that are random combinations of the
 // Ritz vectors of the problem matrix, with the low end of the spectrum boosted.
 //

@@ -1,6 +1,6 @@
 // A direction network shaped like a multigrid V-cycle, linear in the residual, after the
 // "neural sparse matrix" network of Lan, Gueidon, Kaneda, Panetta & Teran (ICML 2024, arXiv
-// 2310.00177; /work/shared/reference/dcdm.md section 5): every level applies 3x3(x3) stencils
+// 2310.00177): every level applies 3x3(x3) stencils
 // whose coefficients a small convolutional head computes from the cell types, so the network is a
 // learned, geometry-dependent linear operator M and q = M r.
 //

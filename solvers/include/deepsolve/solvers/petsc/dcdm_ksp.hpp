@@ -8,7 +8,7 @@
 //
 // Both become selectable from the options database once registered: deepsolve::petsc::
 // register_types() (register.hpp) in a program linked to deepsolve, or -dll_append
-// <path>/libdeepsolve_solvers.so in any PETSc program. docs/dcdm.md ("PETSc: -ksp_type dcdm")
+// <path>/libdeepsolve_solvers.so in any PETSc program. docs/dcdm.md ("In a PETSc program")
 // lists the options. The implementation uses PETSc's private headers (petsc/private/kspimpl.h,
 // pcimpl.h); this header needs only the public ones.
 #pragma once
