@@ -22,7 +22,8 @@
 // Exact resume: with the same inputs, training N epochs in one go and training k epochs, stopping,
 // loading the checkpoint into a freshly built model and optimizer and training to N give the same
 // parameters bit for bit (on one rank, with the same number of threads; LibTorch's CPU kernels
-// are deterministic for a fixed thread count). tests/learned/test_checkpoint.cpp checks it.
+// are deterministic for a fixed thread count). tests/learned/test_learned.cpp
+// (Trainer.ResumeIsBitForBit) checks it.
 //
 // Every failure to load is a std::runtime_error that starts with the path: missing file,
 // truncated or corrupt archive, a file that is not a checkpoint, a checkpoint of another network
