@@ -6,8 +6,9 @@
 
 #include <cmath>
 
-#include "deepsolve/learned/losses/comp_sum.hpp"
 #include "checks.hpp"
+#include "deepsolve/learned/losses/comp_sum.hpp"
+#include "registration.hpp"
 
 namespace deepsolve::learned {
 
@@ -158,5 +159,42 @@ at::Tensor AdversarialCompSumLossImpl::forward(const ScoreFunction& model, const
                                                const at::Tensor& target) {
   return functional::adversarial_comp_sum_loss(model, x, target, options);
 }
+
+namespace detail {
+
+std::vector<LossEntry> adversarial_comp_sum_losses() {
+  return {make_entry(
+      "adversarial-comp-sum", LossInput::model,
+      "smooth adversarial comp-sum: Phi^tau + nu sup ||dh(x') - dh(x)||, the sup by PGD (Mao, "
+      "Mohri & Zhong 2023, sec. 5)",
+      {{"tau", "1"},
+       {"nu", "1"},
+       {"gamma", "0.031"},
+       {"p", "inf"},
+       {"steps", "10"},
+       {"step_size", "0"},
+       {"init_std", "0.001"}},
+      [](const SettingsReader& r) {
+        const std::string& p = r.text("p");
+        if (p != "2" && p != "inf" && p != "infinity")
+          r.fail("p", "must be 2 or inf, got '" + p + "'");
+        const AdversarialCompSumOptions options =
+            AdversarialCompSumOptions()
+                .tau(r.number("tau"))
+                .nu(r.number("nu"))
+                .gamma(r.number("gamma"))
+                .p(p == "2" ? 2.0 : std::numeric_limits<double>::infinity())
+                .steps(r.integer("steps", 1))
+                .step_size(r.number("step_size"))
+                .init_std(r.number("init_std"))
+                .reduction(reduction_setting(r));
+        check_options(options);
+        return Loss([options](const LossBatch& b) {
+          return functional::adversarial_comp_sum_loss(b.model, b.input, b.target, options);
+        });
+      })};
+}
+
+}  // namespace detail
 
 }  // namespace deepsolve::learned

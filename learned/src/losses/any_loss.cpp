@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "checks.hpp"
+#include "registration.hpp"
 
 namespace deepsolve::learned {
 
@@ -159,5 +160,50 @@ void AnyLossImpl::pretty_print(std::ostream& stream) const {
 at::Tensor AnyLossImpl::forward(const at::Tensor& input, const at::Tensor& target) {
   return functional::any_loss(input, target, options);
 }
+
+namespace detail {
+
+std::vector<LossEntry> any_losses() {
+  struct Variant {
+    const char* name;
+    AnyLossMetric metric;
+    const char* what;
+  };
+  const Variant variants[] = {
+      {"anyloss-accuracy", AnyLossMetric::accuracy, "accuracy"},
+      {"anyloss-f1", AnyLossMetric::f_beta, "F1"},
+      {"anyloss-fbeta", AnyLossMetric::f_beta, "F-beta (setting beta)"},
+      {"anyloss-gmean", AnyLossMetric::geometric_mean, "geometric mean of the recalls"},
+      {"anyloss-balanced-accuracy", AnyLossMetric::balanced_accuracy, "balanced accuracy"},
+      {"anyloss-mcc", AnyLossMetric::mcc, "Matthews correlation (not in the paper)"}};
+  std::vector<LossEntry> out;
+  for (const Variant& v : variants) {
+    const std::string name = v.name;
+    const bool with_beta = name == "anyloss-fbeta";
+    const bool gmean = v.metric == AnyLossMetric::geometric_mean;
+    Settings defaults{{"amplifier", "73"}, {"eps", "1e-05"}};
+    if (with_beta) defaults["beta"] = "1";
+    if (gmean) defaults["gmean_sqrt"] = "true";
+    const AnyLossMetric metric = v.metric;
+    out.push_back(make_entry(name, LossInput::classification,
+                             std::string("AnyLoss, 1 - soft ") + v.what +
+                                 " from amplified probabilities (Han, Moniz & Chawla 2024)",
+                             defaults, [metric, with_beta, gmean](const SettingsReader& r) {
+                               AnyLossOptions options = AnyLossOptions(metric)
+                                                            .amplifier(r.number("amplifier"))
+                                                            .eps(r.number("eps"))
+                                                            .reduction(reduction_setting(r));
+                               if (with_beta) options.beta(r.number("beta"));
+                               if (gmean) options.gmean_sqrt(r.boolean("gmean_sqrt"));
+                               check_options(options);
+                               return Loss([options](const LossBatch& b) {
+                                 return functional::any_loss(b.input, b.target, options);
+                               });
+                             }));
+  }
+  return out;
+}
+
+}  // namespace detail
 
 }  // namespace deepsolve::learned

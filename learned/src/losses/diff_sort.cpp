@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "checks.hpp"
@@ -20,6 +21,16 @@ std::string relaxation_name(SortRelaxation relaxation) {
       return "cauchy";
   }
   return "?";
+}
+
+SortRelaxation relaxation_from_name(const std::string& name) {
+  for (SortRelaxation r :
+       {SortRelaxation::logistic, SortRelaxation::logistic_phi, SortRelaxation::cauchy}) {
+    std::string dashed = relaxation_name(r);
+    std::replace(dashed.begin(), dashed.end(), '_', '-');
+    if (name == relaxation_name(r) || name == dashed) return r;
+  }
+  detail::fail("unknown sort relaxation '" + name + "' (valid: logistic, logistic_phi, cauchy)");
 }
 
 SoftSortResult odd_even_soft_sort(const at::Tensor& x, double steepness, SortRelaxation relaxation,

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "checks.hpp"
+#include "registration.hpp"
 
 namespace deepsolve::learned {
 
@@ -113,5 +114,40 @@ void GroCoLossImpl::pretty_print(std::ostream& stream) const {
 at::Tensor GroCoLossImpl::forward(const at::Tensor& z1, const at::Tensor& z2) {
   return functional::groco_loss(z1, z2, options);
 }
+
+namespace detail {
+
+std::vector<LossEntry> groco_losses() {
+  return {
+      make_entry("groco", LossInput::views,
+                 "GroCo: positives above the top-k negatives by a differentiable sorting network "
+                 "(Shvetsova et al. 2023); needs B >= topk_neg + 1",
+                 {{"steepness", "1"},
+                  {"topk_neg", "10"},
+                  {"relaxation", "cauchy"},
+                  {"art_lambda", "0.25"},
+                  {"stop_grad", "true"},
+                  {"eps", "1e-12"}},
+                 [](const SettingsReader& r) {
+                   GroCoOptions options = GroCoOptions()
+                                              .steepness(r.number("steepness"))
+                                              .topk_neg(r.integer("topk_neg", 1))
+                                              .art_lambda(r.number("art_lambda"))
+                                              .stop_grad(r.boolean("stop_grad"))
+                                              .eps(r.number("eps"))
+                                              .reduction(reduction_setting(r));
+                   try {
+                     options.relaxation(relaxation_from_name(r.text("relaxation")));
+                   } catch (const std::invalid_argument& e) {
+                     r.fail("relaxation", e.what());
+                   }
+                   check_options(options);
+                   return Loss([options](const LossBatch& b) {
+                     return functional::groco_loss(b.input, b.second, options);
+                   });
+                 })};
+}
+
+}  // namespace detail
 
 }  // namespace deepsolve::learned

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "checks.hpp"
+#include "registration.hpp"
 
 namespace deepsolve::learned {
 
@@ -177,5 +178,48 @@ at::Tensor ISogCLRImpl::forward(const at::Tensor& z1, const at::Tensor& z2, cons
   }
   return reduce_loss(loss, options.reduction());
 }
+
+namespace detail {
+
+std::vector<LossEntry> isogclr_losses() {
+  return {make_entry(
+      "isogclr", LossInput::views_and_ids,
+      "iSogCLR: contrastive KL-DRO with a temperature per sample, updated with the model (Qiu "
+      "et al. 2023, Algorithm 1); setting num_samples (the dataset size) is required",
+      {{"num_samples", ""},
+       {"gamma", "0.8"},
+       {"rho", "6"},
+       {"tau_init", "0.01"},
+       {"tau_min", "0.005"},
+       {"tau_max", "1"},
+       {"beta_u", "0.9"},
+       {"eta", "0.03"},
+       {"grad_clip", "5"},
+       {"bimodal", "false"},
+       {"eps", "1e-12"}},
+      [](const SettingsReader& r) {
+        if (r.text("num_samples").empty())
+          r.fail("num_samples", "required: the number of samples (ids lie in [0, num_samples))");
+        const ISogCLROptions options = ISogCLROptions(r.integer("num_samples", 1))
+                                           .gamma(r.number("gamma"))
+                                           .rho(r.number("rho"))
+                                           .tau_init(r.number("tau_init"))
+                                           .tau_min(r.number("tau_min"))
+                                           .tau_max(r.number("tau_max"))
+                                           .beta_u(r.number("beta_u"))
+                                           .eta(r.number("eta"))
+                                           .grad_clip(r.number("grad_clip"))
+                                           .bimodal(r.boolean("bimodal"))
+                                           .eps(r.number("eps"))
+                                           .reduction(reduction_setting(r));
+        // The temperatures and moving averages are state: the loss holds the module.
+        const std::shared_ptr<ISogCLRImpl> module = ISogCLR(options).ptr();
+        return Loss(
+            [module](const LossBatch& b) { return module->forward(b.input, b.second, b.ids); },
+            module);
+      })};
+}
+
+}  // namespace detail
 
 }  // namespace deepsolve::learned

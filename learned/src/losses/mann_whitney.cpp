@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "checks.hpp"
+#include "registration.hpp"
 
 namespace deepsolve::learned {
 
@@ -121,5 +122,39 @@ at::Tensor MannWhitneyLossImpl::forward(const at::Tensor& scores, const at::Tens
   if (!query_ids.defined()) return functional::mann_whitney_loss(scores, labels, options);
   return functional::mann_whitney_loss(scores, labels, query_ids, options);
 }
+
+namespace detail {
+
+std::vector<LossEntry> mann_whitney_losses() {
+  return {make_entry(
+      "mw", LossInput::classification,
+      "Mann-Whitney (AUC) loss, mean softplus(-(s+ - s-)) over the batch's (positive, "
+      "negative) pairs, or within each query given ids (Sheikholeslami et al. 2025)",
+      {}, [](const SettingsReader& r) {
+        const LossReduction reduction = reduction_setting(r);
+        return Loss([reduction](const LossBatch& b) {
+          const at::Tensor& logits = b.input;
+          if (b.ids.defined())
+            return functional::mann_whitney_loss(logits, b.target, b.ids,
+                                                 MannWhitneyOptions().reduction(reduction));
+          if (logits.dim() == 2 && b.target.dim() == 1) {
+            // One-vs-rest: class c's scores are the logits' column c, its positives the samples
+            // of c.
+            const at::Tensor classes =
+                class_indices("mw", b.target, logits.size(0), logits.size(1)).to(logits.device());
+            const at::Tensor labels = torch::one_hot(classes, logits.size(1)).t();
+            return functional::mann_whitney_loss(
+                logits.t(), labels, MannWhitneyOptions().per_query(true).reduction(reduction));
+          }
+          require(logits.dim() == 1,
+                  "mw: logits must be [N] (binary) or [N, C] with class indices [N], got " +
+                      describe(logits));
+          return functional::mann_whitney_loss(logits, b.target,
+                                               MannWhitneyOptions().reduction(reduction));
+        });
+      })};
+}
+
+}  // namespace detail
 
 }  // namespace deepsolve::learned

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "checks.hpp"
+#include "registration.hpp"
 
 namespace deepsolve::learned {
 
@@ -70,5 +71,24 @@ void NTXentLossImpl::pretty_print(std::ostream& stream) const {
 at::Tensor NTXentLossImpl::forward(const at::Tensor& z1, const at::Tensor& z2) {
   return functional::nt_xent_loss(z1, z2, options);
 }
+
+namespace detail {
+
+std::vector<LossEntry> nt_xent_losses() {
+  return {make_entry("nt-xent", LossInput::views,
+                     "NT-Xent / InfoNCE over two views, cosine similarity / temperature (SimCLR, "
+                     "Chen et al. 2020, eq. 1)",
+                     {{"temperature", "0.1"}, {"eps", "1e-12"}}, [](const SettingsReader& r) {
+                       const NTXentOptions options = NTXentOptions(r.number("temperature"))
+                                                         .eps(r.number("eps"))
+                                                         .reduction(reduction_setting(r));
+                       check_options(options);
+                       return Loss([options](const LossBatch& b) {
+                         return functional::nt_xent_loss(b.input, b.second, options);
+                       });
+                     })};
+}
+
+}  // namespace detail
 
 }  // namespace deepsolve::learned

@@ -1,121 +1,249 @@
-// Classification losses by name; see loss_registry.hpp.
+// The loss registry; see registry.hpp. The losses' own sources register them (registration.hpp).
 #include "deepsolve/learned/losses/registry.hpp"
 
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cctype>
+#include <stdexcept>
+#include <utility>
 
-#include "deepsolve/learned/losses/any_loss.hpp"
-#include "deepsolve/learned/losses/comp_sum.hpp"
-#include "deepsolve/learned/losses/mann_whitney.hpp"
-#include "deepsolve/learned/losses/z_loss.hpp"
 #include "checks.hpp"
+#include "registration.hpp"
 
 namespace deepsolve::learned {
 
 namespace {
 
+// '_' -> '-', lower case.
 std::string canonical(const std::string& name) {
   std::string out = name;
   for (char& c : out) {
     c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  if (out == "ce") return "cross-entropy";
   return out;
 }
 
-ClassificationLoss comp_sum(double tau, const LossReduction& reduction) {
-  detail::require_nonnegative("comp_sum", "tau", tau);
-  const CompSumOptions options = CompSumOptions(tau).reduction(reduction);
-  return [options](const at::Tensor& logits, const at::Tensor& targets) {
-    return functional::comp_sum_loss(logits, targets, options);
-  };
+std::vector<LossEntry>& storage() {
+  static std::vector<LossEntry> entries;
+  return entries;
 }
 
-ClassificationLoss any_loss(AnyLossMetric metric, const ClassificationLossOptions& o) {
-  const AnyLossOptions options =
-      AnyLossOptions(metric).amplifier(o.amplifier()).beta(o.beta()).reduction(o.reduction());
-  functional::any_loss(torch::zeros({2}), torch::tensor({0, 1}), options);  // checks the options
-  return [options](const at::Tensor& logits, const at::Tensor& targets) {
-    return functional::any_loss(logits, targets, options);
-  };
+const LossEntry* find(const std::string& name) {
+  const std::string key = canonical(name);
+  for (const LossEntry& e : storage()) {
+    if (e.name == key) return &e;
+    for (const std::string& alias : e.aliases)
+      if (alias == key) return &e;
+  }
+  return nullptr;
 }
 
-ClassificationLoss mann_whitney(const LossReduction& reduction) {
-  return [reduction](const at::Tensor& logits, const at::Tensor& targets) {
-    if (logits.dim() == 2 && targets.defined() && targets.dim() == 1) {
-      // One-vs-rest: class c's scores are the logits' column c, its positives the samples of c.
-      const at::Tensor classes =
-          detail::class_indices("mw", targets, logits.size(0), logits.size(1)).to(logits.device());
-      const at::Tensor labels = torch::one_hot(classes, logits.size(1)).t();
-      return functional::mann_whitney_loss(
-          logits.t(), labels, MannWhitneyOptions().per_query(true).reduction(reduction));
-    }
-    detail::require(logits.dim() == 1,
-                    "mw: logits must be [N] (binary) or [N, C] with class indices [N], got " +
-                        detail::describe(logits));
-    return functional::mann_whitney_loss(logits, targets,
-                                         MannWhitneyOptions().reduction(reduction));
-  };
+void add(LossEntry entry) {
+  entry.name = canonical(entry.name);
+  for (std::string& alias : entry.aliases) alias = canonical(alias);
+  detail::require(!entry.name.empty() && static_cast<bool>(entry.make),
+                  "register_loss: an entry needs a name and a constructor");
+  detail::require(find(entry.name) == nullptr,
+                  "register_loss: the name '" + entry.name + "' is taken");
+  for (const std::string& alias : entry.aliases)
+    detail::require(find(alias) == nullptr, "register_loss: the name '" + alias + "' is taken");
+  storage().push_back(std::move(entry));
+}
+
+// The registry, with the losses of this library registered on first use.
+const std::vector<LossEntry>& entries() {
+  static const bool built_in = [] {
+    for (auto group : {detail::comp_sum_losses, detail::any_losses, detail::z_losses,
+                       detail::mann_whitney_losses, detail::nt_xent_losses, detail::groco_losses,
+                       detail::isogclr_losses, detail::adversarial_comp_sum_losses})
+      for (LossEntry& e : group()) add(std::move(e));
+    return true;
+  }();
+  (void)built_in;
+  return storage();
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// What a loss of `input` needs in a batch.
+void check_batch(const std::string& name, LossInput input, const LossBatch& b) {
+  const std::string where = "loss '" + name + "' (" + loss_input_name(input) + ")";
+  switch (input) {
+    case LossInput::classification:
+      detail::require(b.input.defined() && b.target.defined(), where + " needs logits and targets");
+      break;
+    case LossInput::views:
+    case LossInput::views_and_ids:
+      detail::require(b.input.defined() && b.second.defined(),
+                      where + " needs two views z1 and z2 (LossBatch::views)");
+      detail::require(input == LossInput::views || b.ids.defined(),
+                      where + " needs the samples' ids (LossBatch::views(z1, z2, ids))");
+      break;
+    case LossInput::model:
+      detail::require(
+          static_cast<bool>(b.model) && b.input.defined() && b.target.defined(),
+          where + " needs a model, its inputs and class indices " + "(LossBatch::adversarial)");
+      break;
+  }
 }
 
 }  // namespace
 
+namespace detail {
+
+Settings with_reduction(Settings defaults) {
+  defaults.emplace("reduction", "mean");
+  return defaults;
+}
+
+LossReduction reduction_setting(const SettingsReader& settings) {
+  try {
+    return reduction_from_name(settings.text("reduction"));
+  } catch (const std::invalid_argument& e) {
+    settings.fail("reduction", e.what());
+  }
+}
+
+LossEntry make_entry(std::string name, LossInput input, std::string summary, Settings defaults,
+                     std::function<Loss(const SettingsReader&)> make) {
+  LossEntry e;
+  e.name = std::move(name);
+  e.input = input;
+  e.summary = std::move(summary);
+  e.defaults = with_reduction(std::move(defaults));
+  e.make = std::move(make);
+  return e;
+}
+
+}  // namespace detail
+
+std::string loss_input_name(LossInput input) {
+  switch (input) {
+    case LossInput::classification:
+      return "classification";
+    case LossInput::views:
+      return "views";
+    case LossInput::views_and_ids:
+      return "views-and-ids";
+    case LossInput::model:
+      return "model";
+  }
+  return "?";
+}
+
+LossBatch LossBatch::classification(at::Tensor logits, at::Tensor targets, at::Tensor query_ids) {
+  LossBatch b;
+  b.input = std::move(logits);
+  b.target = std::move(targets);
+  b.ids = std::move(query_ids);
+  return b;
+}
+
+LossBatch LossBatch::views(at::Tensor z1, at::Tensor z2, at::Tensor ids) {
+  LossBatch b;
+  b.input = std::move(z1);
+  b.second = std::move(z2);
+  b.ids = std::move(ids);
+  return b;
+}
+
+LossBatch LossBatch::adversarial(ScoreFunction model, at::Tensor x, at::Tensor targets) {
+  LossBatch b;
+  b.model = std::move(model);
+  b.input = std::move(x);
+  b.target = std::move(targets);
+  return b;
+}
+
+Loss::Loss(Function evaluate, std::shared_ptr<torch::nn::Module> state)
+    : evaluate_(std::move(evaluate)), state_(std::move(state)) {}
+
+at::Tensor Loss::operator()(const LossBatch& batch) const {
+  detail::require(static_cast<bool>(evaluate_), "an empty Loss (not made by make_loss)");
+  check_batch(name_, input_, batch);
+  return evaluate_(batch);
+}
+
+at::Tensor Loss::operator()(const at::Tensor& first, const at::Tensor& second) const {
+  if (input_ == LossInput::classification) return (*this)(LossBatch::classification(first, second));
+  return (*this)(LossBatch::views(first, second));
+}
+
+void register_loss(LossEntry entry) {
+  entries();
+  add(std::move(entry));
+}
+
+std::vector<std::string> loss_names() {
+  std::vector<std::string> names;
+  for (const LossEntry& e : entries()) names.push_back(e.name);
+  return names;
+}
+
+bool is_loss_name(const std::string& name) {
+  entries();
+  return find(name) != nullptr;
+}
+
+const LossEntry& loss_entry(const std::string& name) {
+  entries();
+  const LossEntry* e = find(name);
+  if (e == nullptr)
+    throw std::invalid_argument("unknown loss '" + name + "' (valid: " + joined(loss_names()) +
+                                "; '_' and '-' are interchangeable)");
+  return *e;
+}
+
+Settings loss_defaults(const std::string& name) {
+  return loss_entry(name).defaults;
+}
+
+Loss make_loss(const std::string& name, const Settings& settings) {
+  const LossEntry& e = loss_entry(name);
+  const SettingsReader reader("make_loss('" + e.name + "')", e.defaults, settings);
+  Loss loss = e.make(reader);
+  loss.name_ = e.name;
+  loss.input_ = e.input;
+  return loss;
+}
+
+// ------------------------------------------------------------- classification losses, typed
+
 std::vector<std::string> classification_loss_names() {
-  return {"cross-entropy",
-          "comp-sum",
-          "sum-exp",
-          "gce",
-          "mae",
-          "anyloss-accuracy",
-          "anyloss-f1",
-          "anyloss-fbeta",
-          "anyloss-gmean",
-          "anyloss-balanced-accuracy",
-          "anyloss-mcc",
-          "z-loss",
-          "mw"};
+  std::vector<std::string> names;
+  for (const LossEntry& e : entries())
+    if (e.input == LossInput::classification) names.push_back(e.name);
+  return names;
 }
 
 ClassificationLoss make_classification_loss(const std::string& name,
                                             const ClassificationLossOptions& options) {
-  const std::string key = canonical(name);
-  const LossReduction& reduction = options.reduction();
-  if (key == "cross-entropy") return comp_sum(1.0, reduction);
-  if (key == "comp-sum") return comp_sum(options.tau(), reduction);
-  if (key == "sum-exp") return comp_sum(0.0, reduction);
-  if (key == "gce") {
-    detail::require(options.gce_q() > 0 && options.gce_q() < 1,
-                    "gce: gce_q must be in (0, 1), got " + detail::number(options.gce_q()));
-    return comp_sum(1.0 + options.gce_q(), reduction);
-  }
-  if (key == "mae") return comp_sum(2.0, reduction);
-  if (key == "anyloss-accuracy") return any_loss(AnyLossMetric::accuracy, options);
-  if (key == "anyloss-f1") {
-    ClassificationLossOptions f1 = options;
-    return any_loss(AnyLossMetric::f_beta, f1.beta(1.0));
-  }
-  if (key == "anyloss-fbeta") return any_loss(AnyLossMetric::f_beta, options);
-  if (key == "anyloss-gmean") return any_loss(AnyLossMetric::geometric_mean, options);
-  if (key == "anyloss-balanced-accuracy")
-    return any_loss(AnyLossMetric::balanced_accuracy, options);
-  if (key == "anyloss-mcc") return any_loss(AnyLossMetric::mcc, options);
-  if (key == "z-loss") {
-    const ZLossOptions z = ZLossOptions().a(options.z_a()).b(options.z_b()).reduction(reduction);
-    functional::z_loss(torch::zeros({1, 3}), torch::zeros({1}, torch::kLong), z);  // checks a, b
-    return [z](const at::Tensor& logits, const at::Tensor& targets) {
-      detail::require(
-          logits.dim() == 2 && logits.size(1) >= 3,
-          "z-loss: needs multi-class logits [N, C] (C >= 3), got " + detail::describe(logits));
-      return functional::z_loss(logits, targets, z);
-    };
-  }
-  if (key == "mw") return mann_whitney(reduction);
-  std::string valid;
-  for (const std::string& n : classification_loss_names()) valid += (valid.empty() ? "" : ", ") + n;
-  throw std::invalid_argument("unknown classification loss '" + name + "'; valid names: " + valid +
-                              " (also 'ce'; '_' and '-' are interchangeable)");
+  entries();
+  const LossEntry* e = find(name);
+  if (e == nullptr || e->input != LossInput::classification)
+    throw std::invalid_argument("unknown classification loss '" + name +
+                                "'; valid names: " + joined(classification_loss_names()) +
+                                " (also 'ce'; '_' and '-' are interchangeable)");
+  // The typed options as settings; each loss takes those it declares.
+  const Settings all{{"reduction", reduction_name(options.reduction())},
+                     {"tau", format_number(options.tau())},
+                     {"gce_q", format_number(options.gce_q())},
+                     {"amplifier", format_number(options.amplifier())},
+                     {"beta", format_number(options.beta())},
+                     {"z_a", format_number(options.z_a())},
+                     {"z_b", format_number(options.z_b())}};
+  Settings settings;
+  for (const auto& kv : all)
+    if (e->defaults.count(kv.first)) settings.insert(kv);
+  const Loss loss = make_loss(e->name, settings);
+  return [loss](const at::Tensor& logits, const at::Tensor& targets) {
+    return loss(LossBatch::classification(logits, targets));
+  };
 }
 
 }  // namespace deepsolve::learned

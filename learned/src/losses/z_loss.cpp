@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "checks.hpp"
+#include "registration.hpp"
 
 namespace deepsolve::learned {
 
@@ -67,5 +68,30 @@ void ZLossImpl::pretty_print(std::ostream& stream) const {
 at::Tensor ZLossImpl::forward(const at::Tensor& scores, const at::Tensor& target) {
   return functional::z_loss(scores, target, options);
 }
+
+namespace detail {
+
+std::vector<LossEntry> z_losses() {
+  return {make_entry(
+      "z-loss", LossInput::classification,
+      "Z-loss (1/a) softplus(a (b - z_c)) of the standardised target score (de Brebisson & "
+      "Vincent 2016); needs C >= 3 classes",
+      {{"z_a", "1"}, {"z_b", "0"}, {"eps", "1e-12"}}, [](const SettingsReader& r) {
+        const ZLossOptions z = ZLossOptions()
+                                   .a(r.number("z_a"))
+                                   .b(r.number("z_b"))
+                                   .eps(r.number("eps"))
+                                   .reduction(reduction_setting(r));
+        check_options(z);
+        return Loss([z](const LossBatch& b) {
+          // With C = 2, z_c = ±1 whatever the scores: no useful gradient.
+          require(b.input.dim() == 2 && b.input.size(1) >= 3,
+                  "z-loss: needs multi-class logits [N, C] (C >= 3), got " + describe(b.input));
+          return functional::z_loss(b.input, b.target, z);
+        });
+      })};
+}
+
+}  // namespace detail
 
 }  // namespace deepsolve::learned

@@ -47,20 +47,13 @@ void validate(const AdaGradOptions& o) {
 
 AdaGrad::AdaGrad(std::vector<torch::optim::OptimizerParamGroup> groups, AdaGradOptions defaults,
                  AdaptiveBatchOptions batch)
-    : Optimizer(std::move(groups), std::make_unique<AdaGradOptions>(defaults)), batch_(batch) {
-  validate(defaults);
-  for (const auto& g : param_groups_) validate(static_cast<const AdaGradOptions&>(g.options()));
-}
+    : AdaptiveBatchOptimizer(std::move(groups), defaults, batch) {}
 
 at::Tensor AdaGrad::step(LossClosure closure) {
   torch::NoGradGuard no_grad;
-  at::Tensor loss;
-  if (closure) {
-    at::AutoGradMode enable_grad(true);
-    loss = closure();
-  }
+  const at::Tensor loss = evaluate_closure(closure);
   for (auto& group : param_groups_) {
-    const auto& o = static_cast<const AdaGradOptions&>(group.options());
+    const AdaGradOptions& o = options_of(group);
     validate(o);
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
@@ -76,20 +69,6 @@ at::Tensor AdaGrad::step(LossClosure closure) {
   }
   batch_.count_step();
   return loss;
-}
-
-void AdaGrad::save(torch::serialize::OutputArchive& archive) const {
-  serialize(*this, archive);
-  torch::serialize::OutputArchive batch(archive.compilation_unit());
-  batch_.save(batch);
-  archive.write("deepsolve/adaptive_batch", batch);
-}
-
-void AdaGrad::load(torch::serialize::InputArchive& archive) {
-  serialize(*this, archive);
-  torch::serialize::InputArchive batch;
-  archive.read("deepsolve/adaptive_batch", batch);
-  batch_.load(batch);
 }
 
 }  // namespace deepsolve::learned

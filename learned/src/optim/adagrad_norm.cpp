@@ -47,25 +47,17 @@ void validate(const AdaGradNormOptions& o) {
 
 AdaGradNorm::AdaGradNorm(std::vector<torch::optim::OptimizerParamGroup> groups,
                          AdaGradNormOptions defaults, AdaptiveBatchOptions batch)
-    : Optimizer(std::move(groups), std::make_unique<AdaGradNormOptions>(defaults)),
-      accumulator_(defaults.initial_accumulator_value()),
-      batch_(batch) {
-  validate(defaults);
-  for (const auto& g : param_groups_) validate(static_cast<const AdaGradNormOptions&>(g.options()));
-}
+    : AdaptiveBatchOptimizer(std::move(groups), defaults, batch),
+      accumulator_(defaults.initial_accumulator_value()) {}
 
 at::Tensor AdaGradNorm::step(LossClosure closure) {
   torch::NoGradGuard no_grad;
-  at::Tensor loss;
-  if (closure) {
-    at::AutoGradMode enable_grad(true);
-    loss = closure();
-  }
+  const at::Tensor loss = evaluate_closure(closure);
   // ||g||^2 over every parameter of every group, in float64.
   std::vector<std::vector<at::Tensor>> grads(param_groups_.size());
   double norm_sq = 0.0;
   for (std::size_t gi = 0; gi < param_groups_.size(); ++gi) {
-    const auto& o = static_cast<const AdaGradNormOptions&>(param_groups_[gi].options());
+    const auto& o = options_of(param_groups_[gi]);
     validate(o);
     for (const auto& p : param_groups_[gi].params()) {
       at::Tensor g;
@@ -80,7 +72,7 @@ at::Tensor AdaGradNorm::step(LossClosure closure) {
   accumulator_ += norm_sq;
   const double b = std::sqrt(accumulator_);
   for (std::size_t gi = 0; gi < param_groups_.size(); ++gi) {
-    const auto& o = static_cast<const AdaGradNormOptions&>(param_groups_[gi].options());
+    const auto& o = options_of(param_groups_[gi]);
     for (std::size_t i = 0; i < grads[gi].size(); ++i) {
       if (!grads[gi][i].defined()) continue;
       auto& p = param_groups_[gi].params()[i];
@@ -94,21 +86,17 @@ at::Tensor AdaGradNorm::step(LossClosure closure) {
 }
 
 void AdaGradNorm::save(torch::serialize::OutputArchive& archive) const {
-  serialize(*this, archive);
+  PatternOptimizer::save(archive);
   archive.write("deepsolve/accumulator", torch::tensor(accumulator_, torch::kFloat64));
-  torch::serialize::OutputArchive batch(archive.compilation_unit());
-  batch_.save(batch);
-  archive.write("deepsolve/adaptive_batch", batch);
+  save_batch(archive);
 }
 
 void AdaGradNorm::load(torch::serialize::InputArchive& archive) {
-  serialize(*this, archive);
+  PatternOptimizer::load(archive);
   at::Tensor acc;
   archive.read("deepsolve/accumulator", acc);
   accumulator_ = acc.item<double>();
-  torch::serialize::InputArchive batch;
-  archive.read("deepsolve/adaptive_batch", batch);
-  batch_.load(batch);
+  load_batch(archive);
 }
 
 }  // namespace deepsolve::learned

@@ -62,10 +62,7 @@ void validate(const AdamClipOptions& o) {
 }
 
 AdamClip::AdamClip(std::vector<torch::optim::OptimizerParamGroup> groups, AdamClipOptions defaults)
-    : Optimizer(std::move(groups), std::make_unique<AdamClipOptions>(defaults)) {
-  validate(defaults);
-  for (const auto& g : param_groups_) validate(static_cast<const AdamClipOptions&>(g.options()));
-}
+    : PatternOptimizer(std::move(groups), defaults) {}
 
 namespace {
 
@@ -89,17 +86,13 @@ class Thresholds {
 
 at::Tensor AdamClip::step(LossClosure closure) {
   torch::NoGradGuard no_grad;
-  at::Tensor loss;
-  if (closure) {
-    at::AutoGradMode enable_grad(true);
-    loss = closure();
-  }
+  const at::Tensor loss = evaluate_closure(closure);
   const std::size_t ng = param_groups_.size();
   // Pass 1: the weight-decayed gradients, for the global threshold of the first moment.
   std::vector<std::vector<at::Tensor>> grads(ng);
   std::vector<at::Tensor> pool;
   for (std::size_t gi = 0; gi < ng; ++gi) {
-    const auto& o = static_cast<const AdamClipOptions&>(param_groups_[gi].options());
+    const auto& o = options_of(param_groups_[gi]);
     validate(o);
     for (const auto& p : param_groups_[gi].params()) {
       at::Tensor g;
@@ -117,7 +110,7 @@ at::Tensor AdamClip::step(LossClosure closure) {
   std::vector<at::Tensor> update_pool;
   bool any_clip_update = false;
   for (std::size_t gi = 0; gi < ng; ++gi) {
-    const auto& o = static_cast<const AdamClipOptions&>(param_groups_[gi].options());
+    const auto& o = options_of(param_groups_[gi]);
     any_clip_update = any_clip_update || o.clip_update();
     const double bound = grad_threshold(o.coordinate_clip()) * o.threshold_scale();
     const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
@@ -147,7 +140,7 @@ at::Tensor AdamClip::step(LossClosure closure) {
   // Pass 3: optionally clip the steps (threshold over all steps), then apply them.
   Thresholds update_threshold(update_pool);
   for (std::size_t gi = 0; gi < ng; ++gi) {
-    const auto& o = static_cast<const AdamClipOptions&>(param_groups_[gi].options());
+    const auto& o = options_of(param_groups_[gi]);
     const double bound = any_clip_update && o.clip_update() && o.coordinate_clip() > 0.0
                              ? update_threshold(o.coordinate_clip()) * o.threshold_scale()
                              : -1.0;
@@ -159,13 +152,6 @@ at::Tensor AdamClip::step(LossClosure closure) {
     }
   }
   return loss;
-}
-
-void AdamClip::save(torch::serialize::OutputArchive& archive) const {
-  serialize(*this, archive);
-}
-void AdamClip::load(torch::serialize::InputArchive& archive) {
-  serialize(*this, archive);
 }
 
 }  // namespace deepsolve::learned

@@ -31,24 +31,20 @@ void NormalizedGDParamState::serialize(torch::serialize::InputArchive& archive) 
   _TORCH_OPTIM_DESERIALIZE_TORCH_ARG(int64_t, step);
 }
 
+void validate(const NormalizedGDOptions& o) {
+  require_nonnegative("NormalizedGD", "lr", o.lr());
+}
+
 NormalizedGD::NormalizedGD(std::vector<torch::optim::OptimizerParamGroup> groups,
                            NormalizedGDOptions defaults)
-    : Optimizer(std::move(groups), std::make_unique<NormalizedGDOptions>(defaults)) {
-  require_nonnegative("NormalizedGD", "lr", defaults.lr());
-  for (const auto& g : param_groups_)
-    require_nonnegative("NormalizedGD", "lr", g.options().get_lr());
-}
+    : PatternOptimizer(std::move(groups), defaults) {}
 
 at::Tensor NormalizedGD::step(LossClosure closure) {
   if (!closure)
     throw std::invalid_argument(
         "NormalizedGD::step needs a closure that computes the loss f(x), calls backward and "
         "returns f(x): the step is lr / f(x) times the gradient");
-  at::Tensor loss;
-  {
-    at::AutoGradMode enable_grad(true);
-    loss = closure();
-  }
+  const at::Tensor loss = evaluate_closure(closure);
   if (!loss.defined() || loss.numel() != 1)
     throw std::invalid_argument("NormalizedGD::step: the closure must return the scalar loss");
   const double f = loss.item<double>();
@@ -69,13 +65,6 @@ at::Tensor NormalizedGD::step(LossClosure closure) {
     }
   }
   return loss;
-}
-
-void NormalizedGD::save(torch::serialize::OutputArchive& archive) const {
-  serialize(*this, archive);
-}
-void NormalizedGD::load(torch::serialize::InputArchive& archive) {
-  serialize(*this, archive);
 }
 
 namespace {

@@ -1,20 +1,11 @@
 #include "deepsolve/learned/optim/optimizer_util.hpp"
 
+#include <ATen/core/grad_mode.h>
+
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <stdexcept>
 
 namespace deepsolve::learned {
-
-std::string format_number(double value) {
-  char buffer[64];
-  for (int digits = 1; digits <= 17; ++digits) {
-    std::snprintf(buffer, sizeof buffer, "%.*g", digits, value);
-    if (std::strtod(buffer, nullptr) == value) break;
-  }
-  return buffer;
-}
 
 void require_argument(bool ok, const std::string& where, const std::string& name,
                       const std::string& rule, double value) {
@@ -37,6 +28,12 @@ void require_unit_interval(const std::string& where, const std::string& name, do
 
 void require_momentum(const std::string& where, const std::string& name, double value) {
   require_argument(value >= 0.0 && value < 1.0, where, name, "in [0, 1)", value);
+}
+
+at::Tensor evaluate_closure(const torch::optim::Optimizer::LossClosure& closure) {
+  if (!closure) return {};
+  at::AutoGradMode enable_grad(true);
+  return closure();
 }
 
 std::vector<at::Tensor> defined_gradients(const torch::optim::Optimizer& optimizer) {

@@ -2,9 +2,6 @@
 
 #include <torch/torch.h>
 
-#include <cerrno>
-#include <cmath>
-#include <cstdlib>
 #include <functional>
 #include <stdexcept>
 
@@ -23,60 +20,7 @@ namespace {
 using Params = std::vector<at::Tensor>;
 using Defaults = std::map<std::string, std::string>;
 
-// Typed access to the settings merged over the defaults.
-class Reader {
- public:
-  Reader(std::string name, Defaults values) : name_(std::move(name)), values_(std::move(values)) {}
-
-  double number(const std::string& key) const {
-    const std::string& text = values_.at(key);
-    char* end = nullptr;
-    errno = 0;
-    const double v = std::strtod(text.c_str(), &end);
-    if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v))
-      fail(key, "expected a finite number, got '" + text + "'");
-    return v;
-  }
-  double nonnegative(const std::string& key) const {
-    const double v = number(key);
-    if (v < 0.0) fail(key, "must be >= 0, got " + values_.at(key));
-    return v;
-  }
-  double below_one(const std::string& key) const {
-    const double v = number(key);
-    if (v < 0.0 || v >= 1.0) fail(key, "must be in [0, 1), got " + values_.at(key));
-    return v;
-  }
-  double unit(const std::string& key) const {
-    const double v = number(key);
-    if (v < 0.0 || v > 1.0) fail(key, "must be in [0, 1], got " + values_.at(key));
-    return v;
-  }
-  std::int64_t integer(const std::string& key, std::int64_t minimum) const {
-    const double v = number(key);
-    if (v != std::floor(v) || std::fabs(v) > 9.0e15)
-      fail(key, "expected an integer, got '" + values_.at(key) + "'");
-    if (v < static_cast<double>(minimum))
-      fail(key, "must be >= " + std::to_string(minimum) + ", got " + values_.at(key));
-    return static_cast<std::int64_t>(v);
-  }
-  bool boolean(const std::string& key) const {
-    const std::string& t = values_.at(key);
-    if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
-    if (t == "false" || t == "0" || t == "no" || t == "off") return false;
-    fail(key, "expected true or false, got '" + t + "'");
-    return false;
-  }
-  const std::string& text(const std::string& key) const { return values_.at(key); }
-
-  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
-    throw std::invalid_argument("make_optimizer('" + name_ + "'): setting " + key + ": " + what);
-  }
-
- private:
-  std::string name_;
-  Defaults values_;
-};
+using Reader = SettingsReader;
 
 struct Entry {
   Defaults defaults;
@@ -230,12 +174,6 @@ const std::map<std::string, Entry>& registry() {
   return entries;
 }
 
-std::string join_keys(const Defaults& d) {
-  std::string out;
-  for (const auto& kv : d) out += (out.empty() ? "" : ", ") + kv.first;
-  return out;
-}
-
 const Entry& entry(const std::string& name) {
   const auto& r = registry();
   auto it = r.find(name);
@@ -250,26 +188,7 @@ const Entry& entry(const std::string& name) {
 }  // namespace
 
 OptimizerSettings parse_optimizer_settings(const std::string& text) {
-  OptimizerSettings out;
-  std::string item;
-  auto flush = [&] {
-    if (item.empty()) return;
-    const auto eq = item.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw std::invalid_argument("optimizer settings: '" + item + "' is not KEY=VALUE");
-    const std::string key = item.substr(0, eq);
-    if (out.count(key)) throw std::invalid_argument("optimizer settings: " + key + " given twice");
-    out[key] = item.substr(eq + 1);
-    item.clear();
-  };
-  for (char c : text) {
-    if (c == ',' || c == ' ' || c == '\t' || c == '\n')
-      flush();
-    else
-      item += c;
-  }
-  flush();
-  return out;
+  return parse_settings(text, "optimizer settings");
 }
 
 std::vector<std::string> optimizer_names() {
@@ -294,14 +213,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::string& name,
                                                         std::vector<at::Tensor> params,
                                                         const OptimizerSettings& settings) {
   const Entry& e = entry(name);
-  Defaults values = e.defaults;
-  for (const auto& kv : settings) {
-    if (!e.defaults.count(kv.first))
-      throw std::invalid_argument("make_optimizer('" + name + "'): unknown setting '" + kv.first +
-                                  "' (valid: " + join_keys(e.defaults) + ")");
-    values[kv.first] = kv.second;
-  }
-  const Reader reader(name, values);
+  const Reader reader("make_optimizer('" + name + "')", e.defaults, settings);
   try {
     return e.make(std::move(params), reader);
   } catch (const c10::Error& err) {

@@ -60,17 +60,14 @@ std::vector<torch::optim::OptimizerParamGroup> groups_of(const torch::optim::Opt
 }  // namespace
 
 SAM::SAM(std::unique_ptr<torch::optim::Optimizer> base, SAMOptions options)
-    : Optimizer(groups_of(base.get(), options), std::make_unique<SAMOptions>(options)),
-      base_(std::move(base)) {
-  validate(options);
-}
+    : PatternOptimizer(groups_of(base.get(), options), options), base_(std::move(base)) {}
 
 void SAM::first_step() {
   torch::NoGradGuard no_grad;
   // One norm over every parameter: ||g|| (SAM) or || |w| g || (ASAM).
   double norm_sq = 0.0;
   for (const auto& group : param_groups_) {
-    const auto& o = static_cast<const SAMOptions&>(group.options());
+    const SAMOptions& o = options_of(group);
     validate(o);
     for (const auto& p : group.params()) {
       if (!p.grad().defined()) continue;
@@ -80,7 +77,7 @@ void SAM::first_step() {
   }
   const double norm = std::sqrt(norm_sq);
   for (auto& group : param_groups_) {
-    const auto& o = static_cast<const SAMOptions&>(group.options());
+    const SAMOptions& o = options_of(group);
     const double scale = o.rho() / (norm + o.eps());
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
@@ -112,29 +109,22 @@ at::Tensor SAM::step(LossClosure closure) {
     throw std::invalid_argument(
         "SAM::step needs a closure (zero the gradients, compute the loss, backward, return it): "
         "SAM evaluates the gradient twice per step");
-  at::Tensor loss;
-  {
-    at::AutoGradMode enable_grad(true);
-    loss = closure();
-  }
+  const at::Tensor loss = evaluate_closure(closure);
   first_step();
-  {
-    at::AutoGradMode enable_grad(true);
-    closure();
-  }
+  evaluate_closure(closure);
   second_step();
   return loss;
 }
 
 void SAM::save(torch::serialize::OutputArchive& archive) const {
-  serialize(*this, archive);
+  PatternOptimizer::save(archive);
   torch::serialize::OutputArchive base(archive.compilation_unit());
   base_->save(base);
   archive.write("base_optimizer", base);
 }
 
 void SAM::load(torch::serialize::InputArchive& archive) {
-  serialize(*this, archive);
+  PatternOptimizer::load(archive);
   torch::serialize::InputArchive base;
   archive.read("base_optimizer", base);
   base_->load(base);

@@ -50,24 +50,17 @@ void validate(const SGDClipOptions& o) {
 }
 
 SGDClip::SGDClip(std::vector<torch::optim::OptimizerParamGroup> groups, SGDClipOptions defaults)
-    : Optimizer(std::move(groups), std::make_unique<SGDClipOptions>(defaults)) {
-  validate(defaults);
-  for (const auto& g : param_groups_) validate(static_cast<const SGDClipOptions&>(g.options()));
-}
+    : PatternOptimizer(std::move(groups), defaults) {}
 
 at::Tensor SGDClip::step(LossClosure closure) {
   torch::NoGradGuard no_grad;
-  at::Tensor loss;
-  if (closure) {
-    at::AutoGradMode enable_grad(true);
-    loss = closure();
-  }
+  const at::Tensor loss = evaluate_closure(closure);
   // Pass 1: the (weight-decayed) gradients of every group, for the global threshold.
   std::vector<std::vector<at::Tensor>> directions(param_groups_.size());
   std::vector<at::Tensor> all;
   for (std::size_t gi = 0; gi < param_groups_.size(); ++gi) {
     auto& group = param_groups_[gi];
-    const auto& o = static_cast<const SGDClipOptions&>(group.options());
+    const SGDClipOptions& o = options_of(group);
     for (const auto& p : group.params()) {
       at::Tensor d;
       if (p.grad().defined()) {
@@ -82,7 +75,7 @@ at::Tensor SGDClip::step(LossClosure closure) {
   std::map<double, double> thresholds;
   for (std::size_t gi = 0; gi < param_groups_.size(); ++gi) {
     auto& group = param_groups_[gi];
-    const auto& o = static_cast<const SGDClipOptions&>(group.options());
+    const SGDClipOptions& o = options_of(group);
     validate(o);
     auto found = thresholds.find(o.coordinate_clip());
     if (found == thresholds.end())
@@ -107,13 +100,6 @@ at::Tensor SGDClip::step(LossClosure closure) {
     }
   }
   return loss;
-}
-
-void SGDClip::save(torch::serialize::OutputArchive& archive) const {
-  serialize(*this, archive);
-}
-void SGDClip::load(torch::serialize::InputArchive& archive) {
-  serialize(*this, archive);
 }
 
 }  // namespace deepsolve::learned

@@ -22,16 +22,12 @@
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
-#include <functional>
 #include <limits>
 #include <ostream>
 
 #include "deepsolve/learned/losses/common.hpp"
 
 namespace deepsolve::learned {
-
-/// The model: inputs [N, ...] to scores [N, C].
-using ScoreFunction = std::function<at::Tensor(const at::Tensor&)>;
 
 struct AdversarialCompSumOptions {
   typedef LossReduction reduction_t;

@@ -26,6 +26,9 @@ enum class SortRelaxation { logistic, logistic_phi, cauchy };
 /// "logistic", "logistic_phi", "cauchy".
 std::string relaxation_name(SortRelaxation relaxation);
 
+/// The relaxation called `name` ("logistic-phi" too); std::invalid_argument listing the names.
+SortRelaxation relaxation_from_name(const std::string& name);
+
 struct SoftSortResult {
   at::Tensor values;       ///< [B, n] the relaxed sorted values, ascending
   at::Tensor permutation;  ///< [B, n, n] P[b, j, r]: mass of element j at rank r

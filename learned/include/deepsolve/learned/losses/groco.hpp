@@ -27,8 +27,8 @@
 #include <cstdint>
 #include <ostream>
 
-#include "deepsolve/learned/losses/diff_sort.hpp"
 #include "deepsolve/learned/losses/common.hpp"
+#include "deepsolve/learned/losses/diff_sort.hpp"
 
 namespace deepsolve::learned {
 

@@ -7,13 +7,10 @@
 // norm, inner-product, orthogonality and augmented tests are.
 #pragma once
 
-#include <torch/optim/optimizer.h>
-#include <torch/optim/serialize.h>
-
 #include <utility>
 #include <vector>
 
-#include "deepsolve/learned/optim/adaptive_batch.hpp"
+#include "deepsolve/learned/optim/adaptive_batch_optimizer.hpp"
 
 namespace deepsolve::learned {
 
@@ -24,24 +21,17 @@ struct AdaGradOptions : public torch::optim::OptimizerCloneableOptions<AdaGradOp
   TORCH_ARG(double, eps) = 1e-10;
   TORCH_ARG(double, weight_decay) = 0.0;
 
- public:
-  void serialize(torch::serialize::InputArchive& archive) override;
-  void serialize(torch::serialize::OutputArchive& archive) const override;
-  double get_lr() const override { return lr(); }
-  void set_lr(const double lr) override { this->lr(lr); }
-  friend bool operator==(const AdaGradOptions& a, const AdaGradOptions& b);
+  DEEPSOLVE_OPTIMIZER_OPTIONS_METHODS(AdaGradOptions);
 };
 
 struct AdaGradParamState : public torch::optim::OptimizerCloneableParamState<AdaGradParamState> {
   TORCH_ARG(int64_t, step) = 0;
   TORCH_ARG(at::Tensor, sum);
 
- public:
-  void serialize(torch::serialize::InputArchive& archive) override;
-  void serialize(torch::serialize::OutputArchive& archive) const override;
+  DEEPSOLVE_OPTIMIZER_STATE_METHODS();
 };
 
-class AdaGrad : public torch::optim::Optimizer {
+class AdaGrad : public AdaptiveBatchOptimizer<AdaGradOptions, AdaGradParamState> {
  public:
   explicit AdaGrad(std::vector<torch::optim::OptimizerParamGroup> groups,
                    AdaGradOptions defaults = {}, AdaptiveBatchOptions batch = {});
@@ -50,20 +40,6 @@ class AdaGrad : public torch::optim::Optimizer {
       : AdaGrad({torch::optim::OptimizerParamGroup(std::move(params))}, defaults, batch) {}
 
   at::Tensor step(LossClosure closure = nullptr) override;
-  void save(torch::serialize::OutputArchive& archive) const override;
-  void load(torch::serialize::InputArchive& archive) override;
-
-  AdaptiveBatchSize& adaptive_batch() { return batch_; }
-  const AdaptiveBatchSize& adaptive_batch() const { return batch_; }
-  std::int64_t adapt_batch(const at::Tensor& per_sample) { return batch_.update(per_sample); }
-  std::int64_t recommended_batch_size() const { return batch_.batch_size(); }
-
- private:
-  AdaptiveBatchSize batch_;
-  template <typename Self, typename Archive>
-  static void serialize(Self& self, Archive& archive) {
-    _TORCH_OPTIM_SERIALIZE_WITH_TEMPLATE_ARG(AdaGrad);
-  }
 };
 
 void validate(const AdaGradOptions& options);

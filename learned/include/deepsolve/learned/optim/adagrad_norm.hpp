@@ -6,13 +6,10 @@
 // gradients, recommended_batch_size() for the data loader; both are saved with the state.
 #pragma once
 
-#include <torch/optim/optimizer.h>
-#include <torch/optim/serialize.h>
-
 #include <utility>
 #include <vector>
 
-#include "deepsolve/learned/optim/adaptive_batch.hpp"
+#include "deepsolve/learned/optim/adaptive_batch_optimizer.hpp"
 
 namespace deepsolve::learned {
 
@@ -24,24 +21,17 @@ struct AdaGradNormOptions : public torch::optim::OptimizerCloneableOptions<AdaGr
   TORCH_ARG(double, eps) = 1e-10;
   TORCH_ARG(double, weight_decay) = 0.0;
 
- public:
-  void serialize(torch::serialize::InputArchive& archive) override;
-  void serialize(torch::serialize::OutputArchive& archive) const override;
-  double get_lr() const override { return lr(); }
-  void set_lr(const double lr) override { this->lr(lr); }
-  friend bool operator==(const AdaGradNormOptions& a, const AdaGradNormOptions& b);
+  DEEPSOLVE_OPTIMIZER_OPTIONS_METHODS(AdaGradNormOptions);
 };
 
 struct AdaGradNormParamState
     : public torch::optim::OptimizerCloneableParamState<AdaGradNormParamState> {
   TORCH_ARG(int64_t, step) = 0;
 
- public:
-  void serialize(torch::serialize::InputArchive& archive) override;
-  void serialize(torch::serialize::OutputArchive& archive) const override;
+  DEEPSOLVE_OPTIMIZER_STATE_METHODS();
 };
 
-class AdaGradNorm : public torch::optim::Optimizer {
+class AdaGradNorm : public AdaptiveBatchOptimizer<AdaGradNormOptions, AdaGradNormParamState> {
  public:
   explicit AdaGradNorm(std::vector<torch::optim::OptimizerParamGroup> groups,
                        AdaGradNormOptions defaults = {}, AdaptiveBatchOptions batch = {});
@@ -50,24 +40,15 @@ class AdaGradNorm : public torch::optim::Optimizer {
       : AdaGradNorm({torch::optim::OptimizerParamGroup(std::move(params))}, defaults, batch) {}
 
   at::Tensor step(LossClosure closure = nullptr) override;
+  /// Also saves b_k^2.
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
 
   /// b_k^2.
   double accumulator() const { return accumulator_; }
-  AdaptiveBatchSize& adaptive_batch() { return batch_; }
-  const AdaptiveBatchSize& adaptive_batch() const { return batch_; }
-  /// Runs the configured test on (b, d) per-sample gradients; returns the next batch size.
-  std::int64_t adapt_batch(const at::Tensor& per_sample) { return batch_.update(per_sample); }
-  std::int64_t recommended_batch_size() const { return batch_.batch_size(); }
 
  private:
   double accumulator_;
-  AdaptiveBatchSize batch_;
-  template <typename Self, typename Archive>
-  static void serialize(Self& self, Archive& archive) {
-    _TORCH_OPTIM_SERIALIZE_WITH_TEMPLATE_ARG(AdaGradNorm);
-  }
 };
 
 void validate(const AdaGradNormOptions& options);

@@ -6,12 +6,11 @@
 // c = 0.5. (Their own AdamClip clips only in its foreach code path; this one always clips.)
 #pragma once
 
-#include <torch/optim/optimizer.h>
-#include <torch/optim/serialize.h>
-
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#include "deepsolve/learned/optim/optimizer_util.hpp"
 
 namespace deepsolve::learned {
 
@@ -28,12 +27,7 @@ struct AdamClipOptions : public torch::optim::OptimizerCloneableOptions<AdamClip
   /// Also clip the final step u.
   TORCH_ARG(bool, clip_update) = false;
 
- public:
-  void serialize(torch::serialize::InputArchive& archive) override;
-  void serialize(torch::serialize::OutputArchive& archive) const override;
-  double get_lr() const override { return lr(); }
-  void set_lr(const double lr) override { this->lr(lr); }
-  friend bool operator==(const AdamClipOptions& a, const AdamClipOptions& b);
+  DEEPSOLVE_OPTIMIZER_OPTIONS_METHODS(AdamClipOptions);
 };
 
 struct AdamClipParamState : public torch::optim::OptimizerCloneableParamState<AdamClipParamState> {
@@ -41,12 +35,10 @@ struct AdamClipParamState : public torch::optim::OptimizerCloneableParamState<Ad
   TORCH_ARG(at::Tensor, exp_avg);
   TORCH_ARG(at::Tensor, exp_avg_sq);
 
- public:
-  void serialize(torch::serialize::InputArchive& archive) override;
-  void serialize(torch::serialize::OutputArchive& archive) const override;
+  DEEPSOLVE_OPTIMIZER_STATE_METHODS();
 };
 
-class AdamClip : public torch::optim::Optimizer {
+class AdamClip : public PatternOptimizer<AdamClipOptions, AdamClipParamState> {
  public:
   explicit AdamClip(std::vector<torch::optim::OptimizerParamGroup> groups,
                     AdamClipOptions defaults = {});
@@ -54,14 +46,8 @@ class AdamClip : public torch::optim::Optimizer {
       : AdamClip({torch::optim::OptimizerParamGroup(std::move(params))}, defaults) {}
 
   at::Tensor step(LossClosure closure = nullptr) override;
-  void save(torch::serialize::OutputArchive& archive) const override;
-  void load(torch::serialize::InputArchive& archive) override;
 
  private:
-  template <typename Self, typename Archive>
-  static void serialize(Self& self, Archive& archive) {
-    _TORCH_OPTIM_SERIALIZE_WITH_TEMPLATE_ARG(AdamClip);
-  }
 };
 
 void validate(const AdamClipOptions& options);

@@ -7,11 +7,10 @@
 // (all_margins_positive), not on the loss value.
 #pragma once
 
-#include <torch/optim/optimizer.h>
-#include <torch/optim/serialize.h>
-
 #include <utility>
 #include <vector>
+
+#include "deepsolve/learned/optim/optimizer_util.hpp"
 
 namespace deepsolve::learned {
 
@@ -20,24 +19,17 @@ struct NormalizedGDOptions : public torch::optim::OptimizerCloneableOptions<Norm
   /// gamma.
   TORCH_ARG(double, lr) = 1.0;
 
- public:
-  void serialize(torch::serialize::InputArchive& archive) override;
-  void serialize(torch::serialize::OutputArchive& archive) const override;
-  double get_lr() const override { return lr(); }
-  void set_lr(const double lr) override { this->lr(lr); }
-  friend bool operator==(const NormalizedGDOptions& a, const NormalizedGDOptions& b);
+  DEEPSOLVE_OPTIMIZER_OPTIONS_METHODS(NormalizedGDOptions);
 };
 
 struct NormalizedGDParamState
     : public torch::optim::OptimizerCloneableParamState<NormalizedGDParamState> {
   TORCH_ARG(int64_t, step) = 0;
 
- public:
-  void serialize(torch::serialize::InputArchive& archive) override;
-  void serialize(torch::serialize::OutputArchive& archive) const override;
+  DEEPSOLVE_OPTIMIZER_STATE_METHODS();
 };
 
-class NormalizedGD : public torch::optim::Optimizer {
+class NormalizedGD : public PatternOptimizer<NormalizedGDOptions, NormalizedGDParamState> {
  public:
   explicit NormalizedGD(std::vector<torch::optim::OptimizerParamGroup> groups,
                         NormalizedGDOptions defaults = {});
@@ -46,15 +38,12 @@ class NormalizedGD : public torch::optim::Optimizer {
 
   /// The closure must zero the gradients, compute f(x) (> 0), backward, and return f(x).
   at::Tensor step(LossClosure closure = nullptr) override;
-  void save(torch::serialize::OutputArchive& archive) const override;
-  void load(torch::serialize::InputArchive& archive) override;
 
  private:
-  template <typename Self, typename Archive>
-  static void serialize(Self& self, Archive& archive) {
-    _TORCH_OPTIM_SERIALIZE_WITH_TEMPLATE_ARG(NormalizedGD);
-  }
 };
+
+/// Throws std::invalid_argument for a negative or non-finite lr.
+void validate(const NormalizedGDOptions& options);
 
 /// f(x) = (1/n) sum_i log(1 + exp(-y_i <a_i, x>)) for features (n, d), labels (n,) in {-1, +1}
 /// and x (d,). Differentiable in x.

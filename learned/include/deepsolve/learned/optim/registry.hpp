@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "deepsolve/learned/settings.hpp"
+
 namespace torch::optim {
 class Optimizer;
 }
@@ -23,7 +25,7 @@ class Optimizer;
 namespace deepsolve::learned {
 
 /// Setting name -> value as text ("0.1", "1e-3", "true", "norm").
-using OptimizerSettings = std::map<std::string, std::string>;
+using OptimizerSettings = Settings;
 
 /// "lr=0.1, momentum=0.9" (separated by commas and/or spaces) -> settings. Throws
 /// std::invalid_argument for an item without '=' or a setting given twice.

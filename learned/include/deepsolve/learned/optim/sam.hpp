@@ -8,11 +8,10 @@
 // (SAM); ASAM is usually run with a larger rho (2.0 in the davda54/sam README).
 #pragma once
 
-#include <torch/optim/optimizer.h>
-#include <torch/optim/serialize.h>
-
 #include <memory>
 #include <vector>
+
+#include "deepsolve/learned/optim/optimizer_util.hpp"
 
 namespace deepsolve::learned {
 
@@ -28,24 +27,17 @@ struct SAMOptions : public torch::optim::OptimizerCloneableOptions<SAMOptions> {
   /// set_lr() on SAM's groups reach the base optimizer (copied to it before every base step).
   TORCH_ARG(double, lr) = 0.0;
 
- public:
-  void serialize(torch::serialize::InputArchive& archive) override;
-  void serialize(torch::serialize::OutputArchive& archive) const override;
-  double get_lr() const override { return lr(); }
-  void set_lr(const double lr) override { this->lr(lr); }
-  friend bool operator==(const SAMOptions& a, const SAMOptions& b);
+  DEEPSOLVE_OPTIMIZER_OPTIONS_METHODS(SAMOptions);
 };
 
 struct SAMParamState : public torch::optim::OptimizerCloneableParamState<SAMParamState> {
   /// The perturbation e while the parameters are at w + e (between first and second step).
   TORCH_ARG(at::Tensor, perturbation);
 
- public:
-  void serialize(torch::serialize::InputArchive& archive) override;
-  void serialize(torch::serialize::OutputArchive& archive) const override;
+  DEEPSOLVE_OPTIMIZER_STATE_METHODS();
 };
 
-class SAM : public torch::optim::Optimizer {
+class SAM : public PatternOptimizer<SAMOptions, SAMParamState> {
  public:
   /// SAM over the parameter groups of `base` (one SAM group per base group, each with `options`
   /// and the base group's learning rate).
@@ -68,10 +60,6 @@ class SAM : public torch::optim::Optimizer {
 
  private:
   std::unique_ptr<torch::optim::Optimizer> base_;
-  template <typename Self, typename Archive>
-  static void serialize(Self& self, Archive& archive) {
-    _TORCH_OPTIM_SERIALIZE_WITH_TEMPLATE_ARG(SAM);
-  }
 };
 
 void validate(const SAMOptions& options);

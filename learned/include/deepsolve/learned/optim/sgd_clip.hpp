@@ -5,11 +5,10 @@
 // With momentum 0 the step is x <- x - lr clip_c(d). The paper's SGD runs use c = 0.1.
 #pragma once
 
-#include <torch/optim/optimizer.h>
-#include <torch/optim/serialize.h>
-
 #include <utility>
 #include <vector>
+
+#include "deepsolve/learned/optim/optimizer_util.hpp"
 
 namespace deepsolve::learned {
 
@@ -24,23 +23,16 @@ struct SGDClipOptions : public torch::optim::OptimizerCloneableOptions<SGDClipOp
   /// s: coordinates are clipped to s T.
   TORCH_ARG(double, threshold_scale) = 1.0;
 
- public:
-  void serialize(torch::serialize::InputArchive& archive) override;
-  void serialize(torch::serialize::OutputArchive& archive) const override;
-  double get_lr() const override { return lr(); }
-  void set_lr(const double lr) override { this->lr(lr); }
-  friend bool operator==(const SGDClipOptions& a, const SGDClipOptions& b);
+  DEEPSOLVE_OPTIMIZER_OPTIONS_METHODS(SGDClipOptions);
 };
 
 struct SGDClipParamState : public torch::optim::OptimizerCloneableParamState<SGDClipParamState> {
   TORCH_ARG(at::Tensor, momentum_buffer);
 
- public:
-  void serialize(torch::serialize::InputArchive& archive) override;
-  void serialize(torch::serialize::OutputArchive& archive) const override;
+  DEEPSOLVE_OPTIMIZER_STATE_METHODS();
 };
 
-class SGDClip : public torch::optim::Optimizer {
+class SGDClip : public PatternOptimizer<SGDClipOptions, SGDClipParamState> {
  public:
   explicit SGDClip(std::vector<torch::optim::OptimizerParamGroup> groups,
                    SGDClipOptions defaults = {});
@@ -48,18 +40,12 @@ class SGDClip : public torch::optim::Optimizer {
       : SGDClip({torch::optim::OptimizerParamGroup(std::move(params))}, defaults) {}
 
   at::Tensor step(LossClosure closure = nullptr) override;
-  void save(torch::serialize::OutputArchive& archive) const override;
-  void load(torch::serialize::InputArchive& archive) override;
 
   /// The threshold T of the last step for the first group (for logs and tests).
   double last_threshold() const { return last_threshold_; }
 
  private:
   double last_threshold_ = 0.0;
-  template <typename Self, typename Archive>
-  static void serialize(Self& self, Archive& archive) {
-    _TORCH_OPTIM_SERIALIZE_WITH_TEMPLATE_ARG(SGDClip);
-  }
 };
 
 /// Throws std::invalid_argument naming the first bad option.
