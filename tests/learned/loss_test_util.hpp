@@ -1,5 +1,5 @@
 // Helpers of the loss tests: finite-difference gradient checks in float64 (error checks:
-// expect_error from tests/support).
+// expect_error from tests/support), and the short names every loss test file uses.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -47,3 +47,9 @@ inline at::Tensor f64(std::initializer_list<double> v) {
 }
 
 }  // namespace deepsolve::learned::testing
+
+namespace dl = deepsolve::learned;
+namespace F = deepsolve::learned::functional;
+using dl::testing::expect_error;
+using dl::testing::expect_gradient_matches;
+using dl::testing::f64;

@@ -14,12 +14,6 @@
 #include "deepsolve/learned/losses/z_loss.hpp"
 #include "loss_test_util.hpp"
 
-namespace dl = deepsolve::learned;
-namespace F = deepsolve::learned::functional;
-using dl::testing::expect_error;
-using dl::testing::expect_gradient_matches;
-using dl::testing::f64;
-
 namespace {
 
 // The notes' AnyLoss example: y = [1, 0, 1, 0], p = [.9, .2, .6, .4].

@@ -14,12 +14,6 @@
 #include "deepsolve/learned/losses/nt_xent.hpp"
 #include "loss_test_util.hpp"
 
-namespace dl = deepsolve::learned;
-namespace F = deepsolve::learned::functional;
-using dl::testing::expect_error;
-using dl::testing::expect_gradient_matches;
-using dl::testing::f64;
-
 namespace {
 
 // The fraction of (positive, negative) pairs with s+ - s- <= 0 (ties count as errors).
