@@ -37,6 +37,7 @@
 #include "deepsolve/solvers/petsc/vector.hpp"
 #include "deepsolve/solvers/random.hpp"
 #include "deepsolve/solvers/stencil_operator.hpp"
+#include "petsc_main.hpp"
 
 namespace {
 
@@ -274,25 +275,12 @@ int run(int argc, char** argv) {
 
   KSPDestroy(&ksp_aij);
   KSPDestroy(&ksp_shell);
-  if (!json_path.empty()) {
-    bench::write_json(json_path, doc);
-    std::printf("wrote %s\n", json_path.c_str());
-  }
+  bench::write_results(json_path, doc);
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  int petsc_argc = 1;  // our own options are not PETSc's; use PETSC_OPTIONS for those
-  PetscCall(PetscInitialize(&petsc_argc, &argv, nullptr, nullptr));
-  int rc = 0;
-  try {
-    rc = run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_cg: %s\n", e.what());
-    rc = 1;
-  }
-  PetscCall(PetscFinalize());
-  return rc;
+  return deepsolve::bench::petsc_main("bench_cg", run, argc, argv);
 }

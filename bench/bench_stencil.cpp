@@ -28,6 +28,7 @@
 #include "deepsolve/solvers/petsc/dmda_poisson.hpp"
 #include "deepsolve/solvers/random.hpp"
 #include "deepsolve/solvers/stencil_operator.hpp"
+#include "petsc_main.hpp"
 
 namespace {
 
@@ -215,25 +216,12 @@ int run(int argc, char** argv) {
       "alongside each case, 'same' a triad on arrays of the case's rows, and %%tr and %%same the "
       "matrix-free GB/s as a share of each.\n",
       reps);
-  if (!json_path.empty()) {
-    bench::write_json(json_path, doc);
-    std::printf("wrote %s\n", json_path.c_str());
-  }
+  bench::write_results(json_path, doc);
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  int petsc_argc = 1;  // our own options are not PETSc's; use PETSC_OPTIONS for those
-  PetscCall(PetscInitialize(&petsc_argc, &argv, nullptr, nullptr));
-  int rc = 0;
-  try {
-    rc = run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_stencil: %s\n", e.what());
-    rc = 1;
-  }
-  PetscCall(PetscFinalize());
-  return rc;
+  return deepsolve::bench::petsc_main("bench_stencil", run, argc, argv);
 }

@@ -202,6 +202,21 @@ void write_json(const std::string& path, const Json& doc) {
   if (!out) throw std::runtime_error("error writing " + path);
 }
 
+void write_results(const std::string& path, const Json& doc) {
+  if (path.empty()) return;
+  write_json(path, doc);
+  std::printf("wrote %s\n", path.c_str());
+}
+
+int run_main(const char* program, int (*run)(int, char**), int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", program, e.what());
+    return 1;
+  }
+}
+
 std::string format_time(double s) {
   char buf[32];
   if (s >= 1.0)

@@ -98,6 +98,13 @@ class Args {
 /// Writes `doc` to `path` (creating nothing else); throws on failure.
 void write_json(const std::string& path, const Json& doc);
 
+/// write_json when `path` is not empty (the benchmark was asked for its results), and says so.
+void write_results(const std::string& path, const Json& doc);
+
+/// A benchmark's main(): runs `run` and reports an exception as "<program>: <what>" on stderr,
+/// with exit code 1.
+int run_main(const char* program, int (*run)(int, char**), int argc, char** argv);
+
 /// "12.3 ms"-style formatting helpers for the printed tables.
 std::string format_time(double seconds);
 std::string format_fixed(double value, int decimals);
