@@ -32,10 +32,9 @@
 #include <vector>
 
 #include "common.hpp"
+#include "deepsolve/learned/io/model_registry.hpp"
 #include "deepsolve/solvers/dcdm/model_file.hpp"
-#include "deepsolve/solvers/dcdm/network.hpp"
 #include "deepsolve/solvers/dcdm/network_direction.hpp"
-#include "deepsolve/solvers/dcdm/vcycle_network.hpp"
 #include "deepsolve/solvers/geometry.hpp"
 #include "deepsolve/solvers/grid.hpp"
 #include "deepsolve/solvers/random.hpp"
@@ -61,29 +60,24 @@ Timing time_each(F&& f, int reps) {
   return bench::summarize(std::move(per_call), 1);
 }
 
-Json options_json(const dcdm::DcdmNetOptions& o) {
+// The network's registered type and options, under the keys the Python side reads (the option
+// keys of the model files before the registry, without "net_"), typed as numbers where they are.
+Json options_json(const dcdm::LoadedDirectionModel& m) {
+  namespace dl = deepsolve::learned;
+  const dl::ModelType& type = dl::ModelRegistry::instance().get(m.type);
+  const dl::ModelOptions options = type.options_of(*m.module);
   Json j = Json::object();
-  j["dim"] = o.dim();
-  j["channels"] = o.channels();
-  j["full_convs"] = o.full_convs();
-  j["half_convs"] = o.half_convs();
-  j["up_convs"] = o.up_convs();
-  j["pooling_levels"] = o.pooling_levels();
-  j["activation"] = dcdm::to_string(o.activation());
-  j["padding"] = dcdm::to_string(o.padding());
-  j["cell_type_inputs"] = o.cell_type_inputs();
-  j["description"] = o.describe();
-  return j;
-}
-
-Json options_json(const dcdm::VcycleNetOptions& o) {
-  Json j = Json::object();
-  j["architecture"] = "vcycle";
-  j["dim"] = o.dim();
-  j["hidden"] = o.hidden();
-  j["smoothing"] = o.smoothing();
-  j["coarsest"] = o.coarsest();
-  j["description"] = o.describe();
+  j["architecture"] = m.type;
+  for (const dl::ModelOption& o : type.options) {
+    if (o.legacy_key.empty()) continue;
+    const std::string key = o.legacy_key.substr(o.legacy_key.find('_') + 1);
+    const std::string& value = options.at(o.name);
+    if (o.kind == dl::ModelOption::Kind::integer || o.kind == dl::ModelOption::Kind::flag)
+      j[key] = std::stoll(value);
+    else
+      j[key] = value;
+  }
+  j["description"] = type.describe(*m.module);
   return j;
 }
 
@@ -101,28 +95,19 @@ struct Network {
 
 Network load_network(const std::string& path, const solvers::Grid& grid) {
   Network n;
-  auto take = [&](auto net, const dcdm::ModelInfo& info) {
-    net->eval();
-    for (const auto& p : net->named_parameters()) n.parameters.emplace_back(p.key(), p.value());
-    n.num_parameters = net->num_parameters();
-    n.dim = net->options().dim();
-    n.description = net->options().describe();
-    n.options = options_json(net->options());
-    n.info = info;
-    n.forward = [net](const torch::Tensor& x, const torch::Tensor& cells) mutable {
-      return net->forward(x, {}, cells);
-    };
+  dcdm::LoadedDirectionModel m = dcdm::load_direction_model(path);
+  m.module->eval();
+  for (const auto& p : m.module->named_parameters()) n.parameters.emplace_back(p.key(), p.value());
+  n.num_parameters = m.network->num_parameters();
+  n.dim = m.network->spatial_dim();
+  n.description = deepsolve::learned::ModelRegistry::instance().get(m.type).describe(*m.module);
+  n.options = options_json(m);
+  n.info = m.info;
+  n.images = m.network->grid_inputs(grid);
+  n.forward = [module = m.module, net = m.network](const torch::Tensor& x,
+                                                   const torch::Tensor& cells) {
+    return net->direction(x, {}, cells);
   };
-  if (dcdm::load_direction_network(path)->format() == "vcycle") {
-    dcdm::LoadedVcycleModel m = dcdm::load_vcycle_model(path);
-    take(m.net, m.info);
-    n.images = dcdm::ghosted_cell_images(grid);
-  } else {
-    dcdm::LoadedDcdmModel m = dcdm::load_dcdm_model(path);
-    take(m.net, m.info);
-    n.options["architecture"] = "cnn";
-    if (m.net->options().cell_type_inputs()) n.images = dcdm::cell_type_images(grid);
-  }
   return n;
 }
 

@@ -14,6 +14,7 @@
 
 #include "deepsolve/learned/training/checkpoint.hpp"
 #include "deepsolve/learned/device.hpp"
+#include "deepsolve/learned/io/model_registry.hpp"
 #include "deepsolve/learned/training/lr_schedule.hpp"
 #include "deepsolve/learned/optim/optimizer_util.hpp"
 #include "deepsolve/learned/optim/registry.hpp"
@@ -21,10 +22,9 @@
 #include "deepsolve/learned/training/trainer.hpp"
 #include "deepsolve/solvers/dcdm/loss.hpp"
 #include "deepsolve/solvers/dcdm/model_file.hpp"
-#include "deepsolve/solvers/dcdm/network.hpp"
+#include "deepsolve/solvers/dcdm/direction_module.hpp"
 #include "deepsolve/solvers/dcdm/network_direction.hpp"
 #include "deepsolve/solvers/dcdm/training_data.hpp"
-#include "deepsolve/solvers/dcdm/vcycle_network.hpp"
 #include "deepsolve/solvers/geometry.hpp"
 #include "deepsolve/solvers/io.hpp"
 #include "deepsolve/solvers/torch/torch_stencil_operator.hpp"
@@ -55,16 +55,6 @@ bool file_exists(const std::string& path) {
   return ::access(path.c_str(), F_OK) == 0;
 }
 
-// The folder of `path` must exist and be writable, so a bad --out fails now, not after an epoch.
-void check_writable(const std::string& flag, const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  const std::string folder =
-      slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  if (::access(folder.c_str(), W_OK) != 0)
-    throw std::invalid_argument(flag + " " + path + ": the folder " + folder +
-                                " does not exist or is not writable");
-}
-
 ds::Grid make_grid(const Options& o) {
   ds::Grid grid = ds::Grid::unit_box(o.dim, o.size);
   grid.set_all_boundaries(ds::boundary_from_string(o.bc));
@@ -77,63 +67,39 @@ ds::Grid make_grid(const Options& o) {
   return grid;
 }
 
-dcdm::DcdmNetOptions network_options(const Options& o) {
-  return dcdm::DcdmNetOptions()
-      .dim(o.dim)
-      .channels(o.channels)
-      .full_convs(o.full_convs)
-      .half_convs(o.half_convs)
-      .up_convs(o.up_convs)
-      .pooling_levels(o.levels)
-      .activation(dcdm::activation_from_string(o.activation))
-      .cell_type_inputs(o.cell_inputs);
+// The network type's complete options: the command line's, the type's defaults, --dim.
+dl::ModelOptions network_options(const Options& o) {
+  dl::ModelOptions options =
+      dl::resolve_options(dl::ModelRegistry::instance().get(o.architecture), o.network);
+  options["dim"] = std::to_string(o.dim);
+  return options;
 }
 
-dcdm::VcycleNetOptions vcycle_options(const Options& o) {
-  return dcdm::VcycleNetOptions()
-      .dim(o.dim)
-      .hidden(o.hidden)
-      .smoothing(o.smoothing)
-      .coarsest(o.coarsest);
-}
-
-// The network being trained, of either architecture.
+// The network being trained: any registered DCDM network type.
 class TrainedNet {
  public:
-  explicit TrainedNet(const Options& o) {
-    if (o.architecture == "vcycle")
-      vcycle_ = dcdm::VcycleNet(vcycle_options(o));
-    else
-      cnn_ = dcdm::DcdmNet(network_options(o));
-  }
-  torch::nn::Module& module() {
-    return vcycle_ ? static_cast<torch::nn::Module&>(*vcycle_) : *cnn_;
-  }
-  std::vector<torch::Tensor> parameters() { return module().parameters(); }
-  std::int64_t num_parameters() {
-    return vcycle_ ? vcycle_->num_parameters() : cnn_->num_parameters();
-  }
-  std::string describe() const {
-    return vcycle_ ? vcycle_->options().describe() : cnn_->options().describe();
-  }
+  explicit TrainedNet(const Options& o)
+      : type_(dl::ModelRegistry::instance().get(o.architecture)),
+        module_(type_.build(network_options(o))),
+        net_(dynamic_cast<dcdm::DirectionModule&>(*module_)) {}
+  torch::nn::Module& module() { return *module_; }
+  std::vector<torch::Tensor> parameters() { return module_->parameters(); }
+  std::int64_t num_parameters() const { return net_.num_parameters(); }
+  std::string describe() const { return type_.describe(*module_); }
   /// The cell-type tensor forward takes.
-  torch::Tensor grid_inputs(const ds::Grid& grid) const {
-    return vcycle_ ? dcdm::ghosted_cell_images(grid) : dcdm::cell_type_images(grid);
-  }
+  torch::Tensor grid_inputs(const ds::Grid& grid) const { return net_.grid_inputs(grid); }
   torch::Tensor forward(const torch::Tensor& b, const torch::Tensor& mask,
                         const torch::Tensor& cells) {
-    return vcycle_ ? vcycle_->forward(b, mask, cells) : cnn_->forward(b, mask, cells);
+    return net_.direction(b, mask, cells);
   }
   void save(const std::string& path, const dcdm::ModelInfo& info) const {
-    if (vcycle_)
-      dcdm::save_vcycle_model(path, vcycle_, info);
-    else
-      dcdm::save_dcdm_model(path, cnn_, info);
+    dcdm::save_direction_model(path, *module_, info);
   }
 
  private:
-  dcdm::DcdmNet cnn_{nullptr};
-  dcdm::VcycleNet vcycle_{nullptr};
+  const dl::ModelType& type_;
+  std::shared_ptr<torch::nn::Module> module_;
+  dcdm::DirectionModule& net_;
 };
 
 // What a resumed run must match, section by section.
@@ -148,24 +114,9 @@ json grid_settings(const ds::Grid& grid) {
 }
 
 json network_settings(const Options& o) {
-  if (o.architecture == "vcycle") {
-    const dcdm::VcycleNetOptions n = vcycle_options(o);
-    return {{"architecture", "vcycle"},
-            {"dim", n.dim()},
-            {"hidden", n.hidden()},
-            {"smoothing", n.smoothing()},
-            {"coarsest", n.coarsest()}};
-  }
-  const dcdm::DcdmNetOptions n = network_options(o);
-  return {{"dim", n.dim()},
-          {"channels", n.channels()},
-          {"full_convs", n.full_convs()},
-          {"half_convs", n.half_convs()},
-          {"up_convs", n.up_convs()},
-          {"pooling_levels", n.pooling_levels()},
-          {"activation", dcdm::to_string(n.activation())},
-          {"cell_type_inputs", n.cell_type_inputs()},
-          {"padding", dcdm::to_string(n.padding())}};
+  json j = {{"architecture", o.architecture}};
+  for (const auto& [name, value] : network_options(o)) j[name] = value;
+  return j;
 }
 
 json dataset_settings(const dcdm::RitzDataset& data) {
@@ -198,19 +149,14 @@ json training_settings(const Options& o, std::int64_t train, std::int64_t valida
 
 // --init: the parameters of a model file whose network is the one this run trains.
 std::vector<torch::Tensor> initial_parameters(const std::string& path, const Options& o) {
-  std::string theirs, ours;
-  std::vector<torch::Tensor> loaded;
-  if (o.architecture == "vcycle") {
-    const dcdm::LoadedVcycleModel model = dcdm::load_vcycle_model(path);
-    theirs = model.net->options().describe();
-    ours = vcycle_options(o).describe();
-    loaded = model.net->parameters();
-  } else {
-    const dcdm::LoadedDcdmModel model = dcdm::load_dcdm_model(path);
-    theirs = model.net->options().describe();
-    ours = network_options(o).describe();
-    loaded = model.net->parameters();
-  }
+  const dcdm::LoadedDirectionModel model = dcdm::load_direction_model(path);
+  if (model.type != o.architecture)
+    throw std::invalid_argument("--init " + path + ": holds a '" + model.type +
+                                "' network, not a '" + o.architecture + "' one");
+  const dl::ModelType& type = dl::ModelRegistry::instance().get(model.type);
+  const std::string theirs = type.describe(*model.module);
+  const std::string ours = type.describe(*type.build(network_options(o)));
+  const std::vector<torch::Tensor> loaded = model.module->parameters();
   if (theirs != ours)
     throw std::invalid_argument("--init " + path + ": the model's network is " + theirs +
                                 "; this run's is " + ours + " (give the same network options)");
@@ -353,6 +299,13 @@ std::string format_double(double v, const char* format = "%.6g") {
 }  // namespace
 
 void train(const Options& o, const std::vector<std::string>& args, const dl::DataParallel& dp) {
+  if (!o.resave.empty()) {  // a model file of the format before checksummed archives
+    dl::collectively(dp, [&] {
+      if (dp.is_root()) dcdm::resave_legacy_model(o.resave, o.out);
+    });
+    print(o, dp, "re-saved " + o.resave + " as " + o.out);
+    return;
+  }
   const auto start = std::chrono::steady_clock::now();
   // Threads: LibTorch's default (every core) on one rank; the cores shared out on several.
   int threads = o.threads;
@@ -365,15 +318,7 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
   std::string device_name;
   std::vector<torch::Tensor> init;  // --init's parameters
   dl::collectively(dp, [&] {
-    check_writable("--out", o.out);
-    check_writable("--checkpoint", o.checkpoint);
-    if (!o.log.empty()) check_writable("--log", o.log);
-    if (!o.dataset.empty() && !file_exists(o.dataset)) check_writable("--dataset", o.dataset);
     grid.emplace(make_grid(o));
-    if (o.architecture == "vcycle")
-      vcycle_options(o).validate();
-    else
-      network_options(o).validate();
     device_name = dl::resolve_device(o.device, dp.rank());
     if (!o.init.empty()) init = initial_parameters(o.init, o);
   });

@@ -49,12 +49,8 @@ struct Model {
 };
 
 Model load_model(const std::string& path) {
-  if (dcdm::load_direction_network(path)->format() == "vcycle") {
-    const auto m = dcdm::load_vcycle_model(path);
-    return {m.net->named_parameters(), m.info};
-  }
-  const auto m = dcdm::load_dcdm_model(path);
-  return {m.net->named_parameters(), m.info};
+  const auto m = dcdm::load_direction_model(path);
+  return {m.module->named_parameters(), m.info};
 }
 
 int same(const std::string& a_path, const std::string& b_path, double rtol) {

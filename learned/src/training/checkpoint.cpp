@@ -17,27 +17,18 @@
 #include <vector>
 
 #include "deepsolve/learned/atomic_file.hpp"
+#include "deepsolve/learned/io/archive.hpp"
+#include "deepsolve/learned/io/torch_messages.hpp"
 
 namespace deepsolve::learned {
 
 namespace {
 
 constexpr const char* kFormat = "deepsolve-checkpoint";
-constexpr std::int64_t kFormatVersion = 1;
-
-// The first line of a c10::Error, without LibTorch's backtrace.
-std::string short_message(const c10::Error& e) {
-  std::string m = e.what_without_backtrace();
-  const auto nl = m.find('\n');
-  if (nl != std::string::npos) m.resize(nl);
-  return m;
-}
-
-std::string shape_string(torch::IntArrayRef sizes) {
-  std::ostringstream s;
-  s << sizes;
-  return s.str();
-}
+// Version 2: the LibTorch archive inside a checksummed archive of kind "checkpoint"
+// (io/archive.hpp). Version 1 files (a bare LibTorch archive) are refused by the archive check.
+constexpr std::int64_t kFormatVersion = 2;
+constexpr const char* kCheckpointKind = "checkpoint";
 
 std::string describe_tensor(const torch::Tensor& t) {
   return shape_string(t.sizes()) + " " + std::string(c10::toString(t.scalar_type()));
@@ -135,19 +126,14 @@ struct OpenedCheckpoint {
 
 // Reads the file, checks the header and reads the counters and strings.
 OpenedCheckpoint open_checkpoint(const std::string& path, torch::Device device) {
-  const std::string bytes = read_whole_file(path, "checkpoint");
+  const std::string bytes = read_archive(path, kCheckpointKind, "checkpoint");
   OpenedCheckpoint c;
-  if (bytes.empty())
-    throw std::runtime_error(path + ": not a readable checkpoint: the file is empty");
+  // The payload passed its CRC: a failure to parse it is a file this build cannot interpret.
   try {
     std::istringstream in(bytes);
     c.archive.load_from(in, device);
   } catch (const c10::Error& e) {
-    throw std::runtime_error(path + ": not a readable checkpoint: truncated, corrupt or not a " +
-                             "LibTorch archive at all (" + short_message(e) + ")");
-  } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": not a readable checkpoint: truncated, corrupt or not a " +
-                             "LibTorch archive at all (" + e.what() + ")");
+    throw std::runtime_error(path + ": malformed checkpoint (" + short_message(e) + ")");
   }
   c10::IValue v;
   if (!c.archive.try_read("deepsolve_format", v) || !v.isString() || v.toStringRef() != kFormat)
@@ -237,7 +223,7 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model,
   } catch (const c10::Error& e) {
     throw std::runtime_error(path + ": cannot serialise the checkpoint (" + short_message(e) + ")");
   }
-  write_file_atomically(path, bytes.str());
+  write_archive(path, kCheckpointKind, {bytes.str()});
 }
 
 CheckpointState read_checkpoint_state(const std::string& path) {

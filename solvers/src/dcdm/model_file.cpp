@@ -9,245 +9,103 @@
 #include <stdexcept>
 
 #include "deepsolve/learned/atomic_file.hpp"
+#include "deepsolve/learned/io/archive.hpp"
+#include "deepsolve/learned/io/model_registry.hpp"
+#include "deepsolve/learned/io/torch_messages.hpp"
 #include "deepsolve/solvers/io.hpp"
 
 namespace deepsolve::solvers::dcdm {
 
 namespace {
 
-constexpr const char* kFormat = "deepsolve-dcdm-net";
-// Version 1: the convolutional DcdmNet. Version 2 adds net_architecture ("cnn" or "vcycle");
-// CNN files are still written as version 1, so that older builds read them.
-constexpr std::int64_t kFormatVersion = 2;
-constexpr std::int64_t kCnnFormatVersion = 1;
+using learned::shape_string;
+using learned::short_message;
+
+// The format before checksummed archives: a bare LibTorch archive with this header entry.
+constexpr const char* kLegacyFormat = "deepsolve-dcdm-net";
 constexpr const char* kTorchScriptExtraFile = "deepsolve_model.txt";
+constexpr const char* kGridPrefix = "grid.";
 
-std::string shape_string(torch::IntArrayRef sizes) {
-  std::ostringstream s;
-  s << sizes;
-  return s.str();
+std::string resave_hint(const std::string& path) {
+  return "re-save it with `train_dcdm --resave " + path + " --out NEW.pt` (or "
+         "deepsolve::solvers::dcdm::resave_legacy_model)";
 }
 
-// The first line of a c10::Error, without LibTorch's backtrace.
-std::string short_message(const c10::Error& e) {
-  std::string m = e.what_without_backtrace();
-  const auto nl = m.find('\n');
-  if (nl != std::string::npos) m.resize(nl);
-  return m;
+// The training grid as metadata entries, and back.
+void put_grid(const TrainingGrid& g, std::map<std::string, std::string>& m) {
+  std::ostringstream size, spacing;
+  size << g.size[0] << ' ' << g.size[1] << ' ' << g.size[2];
+  spacing.precision(17);
+  spacing << g.spacing[0] << ' ' << g.spacing[1] << ' ' << g.spacing[2];
+  m[std::string(kGridPrefix) + "dim"] = std::to_string(g.dim);
+  m[std::string(kGridPrefix) + "size"] = size.str();
+  m[std::string(kGridPrefix) + "spacing"] = spacing.str();
+  m[std::string(kGridPrefix) + "boundaries"] = g.boundaries;
 }
 
-std::string read_model_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw std::runtime_error(path + ": cannot open model file (" + std::strerror(errno) + ")");
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) throw std::runtime_error(path + ": read error");
-  return s.str();
+ModelInfo split_info(const std::string& path, std::map<std::string, std::string> metadata) {
+  ModelInfo info;
+  auto take = [&](const std::string& key) {
+    const auto it = metadata.find(kGridPrefix + key);
+    if (it == metadata.end())
+      throw std::runtime_error(path + ": the model's metadata lacks " + kGridPrefix + key);
+    std::string v = it->second;
+    metadata.erase(it);
+    return v;
+  };
+  TrainingGrid& g = info.grid;
+  g.dim = std::stoi(take("dim"));
+  std::istringstream size(take("size")), spacing(take("spacing"));
+  for (int d = 0; d < 3; ++d) size >> g.size[d];
+  for (int d = 0; d < 3; ++d) spacing >> g.spacing[d];
+  if (!size || !spacing)
+    throw std::runtime_error(path + ": malformed grid.size or grid.spacing in the metadata");
+  g.boundaries = take("boundaries");
+  info.metadata = std::move(metadata);
+  return info;
 }
 
-// Every model file is a zip archive that LibTorch can open, whatever its format.
-torch::serialize::InputArchive open_archive(const std::string& path, const std::string& bytes) {
-  torch::serialize::InputArchive archive;
-  try {
-    std::istringstream in(bytes);
-    archive.load_from(in, torch::Device(torch::kCPU));
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(path + ": not a readable model file: truncated, corrupt or not a " +
-                             "LibTorch archive at all (" + short_message(e) + ")");
-  } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": not a readable model file: truncated, corrupt or not a " +
-                             "LibTorch archive at all (" + e.what() + ")");
-  }
-  return archive;
+DirectionModule& as_direction(const std::string& path, torch::nn::Module& module) {
+  auto* d = dynamic_cast<DirectionModule*>(&module);
+  if (d == nullptr)
+    throw std::runtime_error(path + ": the model is not a DCDM direction network (" +
+                             module.name() + ")");
+  return *d;
 }
 
 // ~~~ Native format ~~~
 
-// What a native network of each architecture is called and takes besides the residual.
-std::string format_name(const DcdmNet&) {
-  return "dcdm";
-}
-std::string format_name(const VcycleNet&) {
-  return "vcycle";
-}
-bool takes_cell_types(const DcdmNet& net) {
-  return net->options().cell_type_inputs();
-}
-bool takes_cell_types(const VcycleNet&) {
-  return true;
-}
-torch::Tensor cell_inputs(const DcdmNet&, const Grid& grid) {
-  return cell_type_images(grid);
-}
-torch::Tensor cell_inputs(const VcycleNet&, const Grid& grid) {
-  return ghosted_cell_images(grid);
-}
-
-template <class Net>
 class NativeNetwork final : public DirectionNetwork {
  public:
-  NativeNetwork(std::string path, Net net, ModelInfo info)
-      : DirectionNetwork(std::move(path), net->options().dim(), std::move(info)),
-        net_(std::move(net)) {
-    net_->eval();
-    for (const auto& p : net_->parameters()) device_ = p.device();
+  NativeNetwork(std::string path, std::shared_ptr<torch::nn::Module> module, std::string type,
+                ModelInfo info)
+      : DirectionNetwork(path, as_direction(path, *module).spatial_dim(), std::move(info)),
+        module_(std::move(module)),
+        net_(as_direction(path, *module_)),
+        type_(std::move(type)) {
+    module_->eval();
+    for (const auto& p : module_->parameters()) device_ = p.device();
   }
   void to(torch::Device device) override {
-    net_->to(device);
+    module_->to(device);
     if (cell_images_.defined()) cell_images_ = cell_images_.to(device);
     device_ = device;
   }
-  std::int64_t num_parameters() const override { return net_->num_parameters(); }
-  std::string format() const override { return format_name(net_); }
-  bool uses_cell_types() const override { return takes_cell_types(net_); }
+  std::int64_t num_parameters() const override { return net_.num_parameters(); }
+  std::string format() const override { return type_; }
+  bool uses_cell_types() const override { return net_.uses_cell_types(); }
 
  protected:
   torch::Tensor forward(const torch::Tensor& r) override {
-    return net_->forward(r, {}, cell_images_);
+    return net_.direction(r, {}, cell_images_);
   }
-  torch::Tensor grid_inputs(const Grid& grid) const override { return cell_inputs(net_, grid); }
+  torch::Tensor grid_inputs(const Grid& grid) const override { return net_.grid_inputs(grid); }
 
  private:
-  Net net_;
+  std::shared_ptr<torch::nn::Module> module_;
+  DirectionModule& net_;
+  std::string type_;
 };
-
-std::int64_t read_int(torch::serialize::InputArchive& a, const std::string& key) {
-  c10::IValue v;
-  a.read(key, v);
-  return v.toInt();
-}
-
-std::string read_string(torch::serialize::InputArchive& a, const std::string& key) {
-  c10::IValue v;
-  a.read(key, v);
-  return v.toStringRef();
-}
-
-std::int64_t read_version(const std::string& path, torch::serialize::InputArchive& archive) {
-  const std::int64_t version = read_int(archive, "format_version");
-  if (version < 1 || version > kFormatVersion)
-    throw std::runtime_error(path + ": DCDM model file format version " + std::to_string(version) +
-                             " is not supported (this build reads 1 to " +
-                             std::to_string(kFormatVersion) + ")");
-  return version;
-}
-
-// "cnn" (every version 1 file) or "vcycle".
-std::string read_architecture(torch::serialize::InputArchive& archive) {
-  c10::IValue v;
-  if (archive.try_read("net_architecture", v) && v.isString()) return v.toStringRef();
-  return "cnn";
-}
-
-ModelInfo read_info(const std::string& path, torch::serialize::InputArchive& archive) {
-  ModelInfo info;
-  TrainingGrid& g = info.grid;
-  g.dim = static_cast<int>(read_int(archive, "grid_dim"));
-  c10::IValue v;
-  archive.read("grid_size", v);
-  const auto size = v.toIntVector();
-  archive.read("grid_spacing", v);
-  const auto spacing = v.toDoubleVector();
-  if (size.size() != 3 || spacing.size() != 3)
-    throw std::runtime_error(path + ": grid_size and grid_spacing must have 3 entries");
-  for (int d = 0; d < 3; ++d) {
-    g.size[d] = static_cast<int>(size[d]);
-    g.spacing[d] = spacing[d];
-  }
-  g.boundaries = read_string(archive, "grid_boundaries");
-  archive.read("metadata", v);
-  for (const auto& entry : v.toGenericDict())
-    info.metadata[entry.key().toStringRef()] = entry.value().toStringRef();
-  return info;
-}
-
-// Fills a freshly built network from the archive, which must hold a float32 tensor of each
-// parameter's shape.
-void read_parameters(const std::string& path, torch::serialize::InputArchive& archive,
-                     torch::nn::Module& net) {
-  std::vector<std::pair<std::string, std::vector<std::int64_t>>> expected;
-  for (const auto& p : net.named_parameters()) expected.emplace_back(p.key(), p->sizes().vec());
-  torch::serialize::InputArchive parameters;
-  archive.read("parameters", parameters);
-  net.load(parameters);
-  const auto loaded = net.named_parameters();
-  for (const auto& [name, sizes] : expected) {
-    const torch::Tensor* p = loaded.find(name);
-    if (p == nullptr || p->sizes().vec() != sizes)
-      throw std::runtime_error(path + ": parameter " + name + " has shape " +
-                               (p ? shape_string(p->sizes()) : std::string("(missing)")) +
-                               ", the network options say " + shape_string(sizes));
-    if (p->scalar_type() != torch::kFloat32)
-      throw std::runtime_error(path + ": parameter " + name + " is not float32");
-  }
-}
-
-// Runs `read` and turns LibTorch's and the options' errors into "<path>: malformed ...".
-template <class Read>
-auto read_or_explain(const std::string& path, Read read) {
-  try {
-    return read();
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(path + ": malformed DCDM model file (" + short_message(e) + ")");
-  } catch (const std::invalid_argument& e) {
-    throw std::runtime_error(path + ": malformed DCDM model file (" + e.what() + ")");
-  }
-}
-
-LoadedDcdmModel read_native(const std::string& path, torch::serialize::InputArchive& archive) {
-  LoadedDcdmModel out = read_or_explain(path, [&] {
-    read_version(path, archive);
-    LoadedDcdmModel m;
-    DcdmNetOptions o;
-    o.dim(static_cast<int>(read_int(archive, "net_dim")))
-        .channels(static_cast<int>(read_int(archive, "net_channels")))
-        .full_convs(static_cast<int>(read_int(archive, "net_full_convs")))
-        .half_convs(static_cast<int>(read_int(archive, "net_half_convs")))
-        .up_convs(static_cast<int>(read_int(archive, "net_up_convs")))
-        .pooling_levels(static_cast<int>(read_int(archive, "net_pooling_levels")))
-        .activation(activation_from_string(read_string(archive, "net_activation")))
-        .padding(padding_from_string(read_string(archive, "net_padding")));
-    c10::IValue cell_inputs;  // absent in files written before the option existed
-    if (archive.try_read("net_cell_type_inputs", cell_inputs))
-      o.cell_type_inputs(cell_inputs.toInt() != 0);
-    o.validate();
-    m.info = read_info(path, archive);
-    m.net = DcdmNet(o);
-    read_parameters(path, archive, *m.net);
-    return m;
-  });
-  out.net->eval();
-  return out;
-}
-
-LoadedVcycleModel read_vcycle(const std::string& path, torch::serialize::InputArchive& archive) {
-  LoadedVcycleModel out = read_or_explain(path, [&] {
-    read_version(path, archive);
-    LoadedVcycleModel m;
-    VcycleNetOptions o;
-    o.dim(static_cast<int>(read_int(archive, "net_dim")))
-        .hidden(static_cast<int>(read_int(archive, "net_hidden")))
-        .smoothing(static_cast<int>(read_int(archive, "net_smoothing")))
-        .coarsest(static_cast<int>(read_int(archive, "net_coarsest")));
-    o.validate();
-    m.info = read_info(path, archive);
-    m.net = VcycleNet(o);
-    read_parameters(path, archive, *m.net);
-    return m;
-  });
-  out.net->eval();
-  return out;
-}
-
-// The archive of a native file (format header checked) and its architecture.
-std::string native_architecture(const std::string& path, torch::serialize::InputArchive& archive) {
-  c10::IValue format;
-  if (!archive.try_read("deepsolve_format", format) || !format.isString() ||
-      format.toStringRef() != kFormat)
-    return "";
-  return read_or_explain(path, [&] { return read_architecture(archive); });
-}
 
 // ~~~ TorchScript ~~~
 
@@ -350,130 +208,146 @@ TrainingGrid TrainingGrid::from_grid(const Grid& grid) {
 
 namespace {
 
-// Writes the format header, the network fields (`write_net`), the grid, the metadata and the
-// parameters of `cpu_net`, then renames the file into place.
-template <class WriteNet>
-void save_model(const std::string& path, std::int64_t version, WriteNet write_net,
-                const torch::nn::Module& cpu_net, const ModelInfo& info) {
-  std::ostringstream bytes;
+// A file that is no archive: a legacy native model (refused with a hint) or, when
+// `torchscript`, a TorchScript module (else refused).
+std::shared_ptr<DirectionNetwork> read_foreign(const std::string& path, bool torchscript) {
+  std::ifstream in(path, std::ios::binary);
+  char start[4] = {};
+  // Both LibTorch archives and TorchScript files are zip files; anything else is refused here,
+  // before it is read whole.
+  if (!in.read(start, 4) || std::memcmp(start, "PK\x03\x04", 4) != 0)
+    throw std::runtime_error(path + ": neither a deepsolve model file (no archive header) nor a " +
+                             "TorchScript module (not a zip file)");
+  in.close();
+  const std::string bytes = learned::read_whole_file(path, "model file");
   try {
-    torch::serialize::OutputArchive archive;
-    archive.write("deepsolve_format", c10::IValue(std::string(kFormat)));
-    archive.write("format_version", c10::IValue(version));
-    write_net(archive);
-    archive.write("grid_dim", c10::IValue(std::int64_t{info.grid.dim}));
-    archive.write("grid_size", c10::IValue(std::vector<std::int64_t>(info.grid.size.begin(),
-                                                                     info.grid.size.end())));
-    archive.write("grid_spacing", c10::IValue(std::vector<double>(info.grid.spacing.begin(),
-                                                                  info.grid.spacing.end())));
-    archive.write("grid_boundaries", c10::IValue(info.grid.boundaries));
-    c10::Dict<std::string, std::string> metadata;
-    for (const auto& [k, v] : info.metadata) metadata.insert(k, v);
-    archive.write("metadata", c10::IValue(metadata));
-    // Module::save writes each parameter under its name, children as nested archives.
-    torch::serialize::OutputArchive parameters;
-    cpu_net.save(parameters);
-    archive.write("parameters", parameters);
-    archive.save_to(bytes);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(path + ": cannot serialise the DCDM model (" + short_message(e) + ")");
+    torch::serialize::InputArchive archive;
+    std::istringstream stream(bytes);
+    archive.load_from(stream, torch::Device(torch::kCPU));
+    c10::IValue format;
+    if (archive.try_read("deepsolve_format", format) && format.isString() &&
+        format.toStringRef() == kLegacyFormat)
+      throw std::runtime_error(path + ": a DCDM model file of the format before checksummed " +
+                               "archives (deepsolve-dcdm-net); " + resave_hint(path));
+  } catch (const c10::Error&) {
+    // Not a LibTorch archive: TorchScript decides below.
   }
-  learned::write_file_atomically(path, bytes.str());
-}
-
-}  // namespace
-
-void save_dcdm_model(const std::string& path, const DcdmNet& net, const ModelInfo& info) {
-  if (net.is_empty()) throw std::invalid_argument(path + ": cannot save an empty DcdmNet");
-  const DcdmNetOptions& o = net->options();
-  auto write_net = [&](torch::serialize::OutputArchive& archive) {
-    archive.write("net_dim", c10::IValue(std::int64_t{o.dim()}));
-    archive.write("net_channels", c10::IValue(std::int64_t{o.channels()}));
-    archive.write("net_full_convs", c10::IValue(std::int64_t{o.full_convs()}));
-    archive.write("net_half_convs", c10::IValue(std::int64_t{o.half_convs()}));
-    archive.write("net_up_convs", c10::IValue(std::int64_t{o.up_convs()}));
-    archive.write("net_pooling_levels", c10::IValue(std::int64_t{o.pooling_levels()}));
-    archive.write("net_activation", c10::IValue(to_string(o.activation())));
-    archive.write("net_padding", c10::IValue(to_string(o.padding())));
-    archive.write("net_cell_type_inputs", c10::IValue(std::int64_t{o.cell_type_inputs()}));
-  };
-  torch::NoGradGuard no_grad;
-  const DcdmNet cpu = std::dynamic_pointer_cast<DcdmNetImpl>(net->clone(torch::kCPU));
-  save_model(path, kCnnFormatVersion, write_net, *cpu, info);
-}
-
-void save_vcycle_model(const std::string& path, const VcycleNet& net, const ModelInfo& info) {
-  if (net.is_empty()) throw std::invalid_argument(path + ": cannot save an empty VcycleNet");
-  const VcycleNetOptions& o = net->options();
-  auto write_net = [&](torch::serialize::OutputArchive& archive) {
-    archive.write("net_architecture", c10::IValue(std::string("vcycle")));
-    archive.write("net_dim", c10::IValue(std::int64_t{o.dim()}));
-    archive.write("net_hidden", c10::IValue(std::int64_t{o.hidden()}));
-    archive.write("net_smoothing", c10::IValue(std::int64_t{o.smoothing()}));
-    archive.write("net_coarsest", c10::IValue(std::int64_t{o.coarsest()}));
-  };
-  torch::NoGradGuard no_grad;
-  const VcycleNet cpu = std::dynamic_pointer_cast<VcycleNetImpl>(net->clone(torch::kCPU));
-  save_model(path, kFormatVersion, write_net, *cpu, info);
-}
-
-namespace {
-
-// The archive of a native model file, or a message saying what else the file is.
-torch::serialize::InputArchive native_archive(const std::string& path, const std::string& bytes,
-                                              const std::string& architecture) {
-  torch::serialize::InputArchive archive = open_archive(path, bytes);
-  const std::string found = native_architecture(path, archive);
-  if (found.empty())
-    throw std::runtime_error(path + ": not a deepsolve DCDM model file (no '" + kFormat +
-                             "' header; a TorchScript model loads with load_direction_network)");
-  if (found != architecture)
-    throw std::runtime_error(path + ": holds a '" + found + "' network, not a '" + architecture +
-                             "' one (load_direction_network loads either)");
-  return archive;
-}
-
-}  // namespace
-
-LoadedDcdmModel load_dcdm_model(const std::string& path) {
-  torch::serialize::InputArchive archive = native_archive(path, read_model_bytes(path), "cnn");
-  return read_native(path, archive);
-}
-
-LoadedVcycleModel load_vcycle_model(const std::string& path) {
-  torch::serialize::InputArchive archive = native_archive(path, read_model_bytes(path), "vcycle");
-  return read_vcycle(path, archive);
-}
-
-std::shared_ptr<DirectionNetwork> load_direction_network(const std::string& path) {
-  const std::string bytes = read_model_bytes(path);
-  torch::serialize::InputArchive archive = open_archive(path, bytes);
-  const std::string architecture = native_architecture(path, archive);
-  if (architecture == "cnn") {
-    LoadedDcdmModel m = read_native(path, archive);
-    return std::make_shared<NativeNetwork<DcdmNet>>(path, std::move(m.net), std::move(m.info));
-  }
-  if (architecture == "vcycle") {
-    LoadedVcycleModel m = read_vcycle(path, archive);
-    return std::make_shared<NativeNetwork<VcycleNet>>(path, std::move(m.net), std::move(m.info));
-  }
-  if (!architecture.empty())
-    throw std::runtime_error(path + ": unknown DCDM network architecture '" + architecture +
-                             "' (this build reads cnn and vcycle)");
+  if (!torchscript)
+    throw std::runtime_error(path + ": not a deepsolve model file (no archive header; a " +
+                             "TorchScript module loads with load_direction_network)");
   return read_torchscript(path, bytes);
 }
 
-std::shared_ptr<DirectionNetwork> wrap_direction_network(DcdmNet net, ModelInfo info,
-                                                         std::string name) {
-  if (net.is_empty()) throw std::invalid_argument("wrap_direction_network: empty DcdmNet");
-  return std::make_shared<NativeNetwork<DcdmNet>>(std::move(name), std::move(net), std::move(info));
+// The legacy file's options under the registry's names, from each option's legacy_key.
+learned::ModelOptions legacy_options(const std::string& path, const learned::ModelType& type,
+                                     torch::serialize::InputArchive& archive) {
+  learned::ModelOptions options;
+  for (const auto& o : type.options) {
+    if (o.legacy_key.empty()) continue;
+    c10::IValue v;
+    if (!archive.try_read(o.legacy_key, v)) continue;  // absent in older files: the default
+    if (v.isInt())
+      options[o.name] = std::to_string(v.toInt());
+    else if (v.isString())
+      options[o.name] = v.toStringRef();
+    else
+      throw std::runtime_error(path + ": " + o.legacy_key + " has an unexpected type");
+  }
+  return options;
 }
 
-std::shared_ptr<DirectionNetwork> wrap_direction_network(VcycleNet net, ModelInfo info,
-                                                         std::string name) {
-  if (net.is_empty()) throw std::invalid_argument("wrap_direction_network: empty VcycleNet");
-  return std::make_shared<NativeNetwork<VcycleNet>>(std::move(name), std::move(net),
-                                                    std::move(info));
+}  // namespace
+
+void save_direction_model(const std::string& path, const torch::nn::Module& net,
+                          const ModelInfo& info) {
+  register_direction_networks();
+  if (dynamic_cast<const DirectionModule*>(&net) == nullptr)
+    throw std::invalid_argument(path + ": cannot save a " + net.name() +
+                                ": not a DCDM direction network");
+  std::map<std::string, std::string> metadata = info.metadata;
+  put_grid(info.grid, metadata);
+  learned::save_model(path, net, metadata);
+}
+
+LoadedDirectionModel load_direction_model(const std::string& path) {
+  register_direction_networks();
+  if (!learned::peek_archive_header(path)) read_foreign(path, false);  // throws
+  learned::LoadedModel m = learned::load_model(path);
+  if (m.type->family != kDirectionFamily)
+    throw std::runtime_error(path + ": a '" + m.type->name + "' model (" + m.type->family +
+                             "), not a DCDM direction network");
+  LoadedDirectionModel out;
+  out.type = m.type->name;
+  out.network = &as_direction(path, *m.module);
+  out.module = std::move(m.module);
+  out.info = split_info(path, std::move(m.metadata));
+  return out;
+}
+
+void resave_legacy_model(const std::string& from, const std::string& to) {
+  register_direction_networks();
+  const std::string bytes = learned::read_whole_file(from, "model file");
+  try {
+    torch::serialize::InputArchive archive;
+    std::istringstream stream(bytes);
+    archive.load_from(stream, torch::Device(torch::kCPU));
+    c10::IValue v;
+    if (!archive.try_read("deepsolve_format", v) || !v.isString() ||
+        v.toStringRef() != kLegacyFormat)
+      throw std::runtime_error(from + ": not a DCDM model file of the format before checksummed " +
+                               "archives (no deepsolve_format = deepsolve-dcdm-net)");
+    // Version 1 files are all of the convolutional network, which had no name then.
+    std::string type_name = "cnn";
+    if (archive.try_read("net_architecture", v) && v.isString()) type_name = v.toStringRef();
+    const learned::ModelType& type = learned::ModelRegistry::instance().get(type_name);
+    const learned::ModelOptions options =
+        learned::resolve_options(type, legacy_options(from, type, archive));
+    const std::shared_ptr<torch::nn::Module> module = type.build(options);
+    torch::serialize::InputArchive parameters;
+    archive.read("parameters", parameters);
+    module->load(parameters);
+
+    ModelInfo info;
+    TrainingGrid& g = info.grid;
+    archive.read("grid_dim", v);
+    g.dim = static_cast<int>(v.toInt());
+    archive.read("grid_size", v);
+    const auto size = v.toIntVector();
+    archive.read("grid_spacing", v);
+    const auto spacing = v.toDoubleVector();
+    if (size.size() != 3 || spacing.size() != 3)
+      throw std::runtime_error(from + ": grid_size and grid_spacing must have 3 entries");
+    for (int d = 0; d < 3; ++d) {
+      g.size[d] = static_cast<int>(size[d]);
+      g.spacing[d] = spacing[d];
+    }
+    archive.read("grid_boundaries", v);
+    g.boundaries = v.toStringRef();
+    archive.read("metadata", v);
+    for (const auto& entry : v.toGenericDict())
+      info.metadata[entry.key().toStringRef()] = entry.value().toStringRef();
+    save_direction_model(to, *module, info);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(from + ": malformed legacy DCDM model file (" + short_message(e) +
+                             ")");
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(from + ": malformed legacy DCDM model file (" + e.what() + ")");
+  }
+}
+
+std::shared_ptr<DirectionNetwork> load_direction_network(const std::string& path) {
+  register_direction_networks();
+  if (!learned::peek_archive_header(path)) return read_foreign(path, true);
+  LoadedDirectionModel m = load_direction_model(path);
+  return std::make_shared<NativeNetwork>(path, std::move(m.module), m.type, std::move(m.info));
+}
+
+std::shared_ptr<DirectionNetwork> wrap_direction_network(std::shared_ptr<torch::nn::Module> net,
+                                                         ModelInfo info, std::string name) {
+  register_direction_networks();
+  if (!net) throw std::invalid_argument("wrap_direction_network: empty network");
+  const std::string type = learned::ModelRegistry::instance().type_of(*net).name;
+  return std::make_shared<NativeNetwork>(std::move(name), std::move(net), type, std::move(info));
 }
 
 // ~~~ DirectionNetwork ~~~

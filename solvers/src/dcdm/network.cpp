@@ -4,6 +4,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "deepsolve/learned/io/model_registry.hpp"
 #include "network_input.hpp"
 
 namespace deepsolve::solvers::dcdm {
@@ -288,6 +289,93 @@ std::int64_t DcdmNetImpl::num_parameters() const {
 void DcdmNetImpl::pretty_print(std::ostream& stream) const {
   stream << "deepsolve::solvers::dcdm::DcdmNet(" << options_.describe() << ", " << num_parameters()
          << " parameters)";
+}
+
+torch::Tensor DcdmNetImpl::grid_inputs(const Grid& grid) const {
+  return options_.cell_type_inputs() ? cell_type_images(grid) : torch::Tensor();
+}
+
+namespace {
+
+int int_option(const learned::ModelOptions& o, const std::string& name) {
+  const long long v = learned::integer_option(o, name);
+  if (v < -1000000 || v > 1000000)
+    throw std::invalid_argument(name + " = " + std::to_string(v) + " is out of range");
+  return static_cast<int>(v);
+}
+
+DcdmNetOptions cnn_options(const learned::ModelOptions& o) {
+  const std::string& preset = learned::text_option(o, "preset");
+  DcdmNetOptions n;
+  if (preset == "n128")
+    n = DcdmNetOptions::n128();
+  else if (preset != "n64")
+    throw std::invalid_argument("preset: unknown preset '" + preset + "' (valid: n64, n128)");
+  n.dim(int_option(o, "dim"))
+      .channels(int_option(o, "channels"))
+      .pooling_levels(int_option(o, "levels"))
+      .activation(activation_from_string(learned::text_option(o, "activation")))
+      .padding(padding_from_string(learned::text_option(o, "padding")))
+      .cell_type_inputs(learned::flag_option(o, "cell-inputs"));
+  // Empty conv counts take the preset's.
+  if (!learned::text_option(o, "full-convs").empty()) n.full_convs(int_option(o, "full-convs"));
+  if (!learned::text_option(o, "half-convs").empty()) n.half_convs(int_option(o, "half-convs"));
+  if (!learned::text_option(o, "up-convs").empty()) n.up_convs(int_option(o, "up-convs"));
+  n.validate();
+  return n;
+}
+
+}  // namespace
+
+learned::ModelType cnn_model_type() {
+  using Kind = learned::ModelOption::Kind;
+  learned::ModelType t;
+  t.name = "cnn";
+  t.family = kDirectionFamily;
+  t.description = "the reference's convolutional network (DcdmNet; Kaneda et al., ICML 2023)";
+  t.options = {
+      {"dim", Kind::integer, "3", "grid dimension: 2 or 3", "net_dim"},
+      {"preset", Kind::text, "n64",
+       "layer counts of the reference models: n64 (4+6+4 convs) or n128 (6+10+6)"},
+      {"channels", Kind::integer, "16", "filters per hidden conv", "net_channels"},
+      {"full-convs", Kind::integer, "", "convs at full resolution (default: the preset's)",
+       "net_full_convs"},
+      {"half-convs", Kind::integer, "", "convs at the coarsest resolution (default: the preset's)",
+       "net_half_convs"},
+      {"up-convs", Kind::integer, "", "convs after the last upsampling (default: the preset's)",
+       "net_up_convs"},
+      {"levels", Kind::integer, "1", "2x average-pooling levels (the reference: 1)",
+       "net_pooling_levels"},
+      {"activation", Kind::text, "relu", "nonlinearity: relu, leaky_relu or tanh",
+       "net_activation"},
+      {"padding", Kind::text, "zero", "padding of sizes 2^levels does not divide: zero, replicate",
+       "net_padding"},
+      {"cell-inputs", Kind::flag, "0", "also feed the cell types (fluid, air) as input channels",
+       "net_cell_type_inputs"},
+  };
+  t.build = [](const learned::ModelOptions& o) -> std::shared_ptr<torch::nn::Module> {
+    return std::make_shared<DcdmNetImpl>(cnn_options(o));
+  };
+  t.is_instance = [](const torch::nn::Module& m) {
+    return dynamic_cast<const DcdmNetImpl*>(&m) != nullptr;
+  };
+  t.options_of = [](const torch::nn::Module& m) {
+    const DcdmNetOptions& n = dynamic_cast<const DcdmNetImpl&>(m).options();
+    return learned::ModelOptions{{"dim", std::to_string(n.dim())},
+                                 {"preset", "n64"},
+                                 {"channels", std::to_string(n.channels())},
+                                 {"full-convs", std::to_string(n.full_convs())},
+                                 {"half-convs", std::to_string(n.half_convs())},
+                                 {"up-convs", std::to_string(n.up_convs())},
+                                 {"levels", std::to_string(n.pooling_levels())},
+                                 {"activation", to_string(n.activation())},
+                                 {"padding", to_string(n.padding())},
+                                 {"cell-inputs", n.cell_type_inputs() ? "1" : "0"}};
+  };
+  t.describe = [](const torch::nn::Module& m) {
+    return dynamic_cast<const DcdmNetImpl&>(m).options().describe();
+  };
+  return t;
 }
 
 }  // namespace deepsolve::solvers::dcdm

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "deepsolve/learned/atomic_file.hpp"
+#include "deepsolve/learned/io/archive.hpp"
 #include "deepsolve/solvers/krylov/eigen_space.hpp"
 #include "deepsolve/solvers/krylov/lanczos.hpp"
 #include "deepsolve/solvers/random.hpp"
@@ -25,6 +25,8 @@ namespace {
 constexpr const char* kMagic = "deepsolve-dcdm-dataset";
 constexpr int kVersion = 1;
 constexpr std::size_t kMaxHeaderBytes = 4096;
+// The archive kind the header line and samples are stored in (learned/io/archive.hpp).
+constexpr const char* kArchiveKind = "dataset";
 // Ritz values below this fraction of the largest belong to the null space (the reference drops
 // values below an absolute 1e-8 on a matrix scaled to O(1); ours scales like 1/h^2).
 constexpr double kNullRitzValue = 1e-8;
@@ -280,24 +282,18 @@ void RitzDataset::save(const std::string& path) const {
     byte_swap_floats(swapped.data(), total);
     data = swapped.data();
   }
-  learned::write_file_atomically(
-      path, {std::string_view(head),
-             std::string_view(reinterpret_cast<const char*>(data), total * sizeof(float))});
+  learned::write_archive(
+      path, kArchiveKind,
+      {std::string_view(head),
+       std::string_view(reinterpret_cast<const char*>(data), total * sizeof(float))});
 }
 
 RitzDataset RitzDataset::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw std::runtime_error(path + ": cannot open DCDM dataset for reading (" +
-                             std::strerror(errno) + ")");
-  in.seekg(0, std::ios::end);
-  const auto file_size = static_cast<std::uint64_t>(in.tellg());
-  in.seekg(0, std::ios::beg);
-
-  // The header: one line, read from a bounded prefix so a foreign binary file is rejected fast.
-  std::string prefix(static_cast<std::size_t>(std::min<std::uint64_t>(file_size, kMaxHeaderBytes)),
-                     '\0');
-  in.read(prefix.data(), static_cast<std::streamsize>(prefix.size()));
+  // Header and CRC-32 checked before the samples are used (io/archive.hpp).
+  const std::string payload = learned::read_archive(path, kArchiveKind, "DCDM dataset");
+  const auto file_size = static_cast<std::uint64_t>(payload.size());
+  const std::string prefix =
+      payload.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(file_size, kMaxHeaderBytes)));
   const std::string magic_prefix = std::string(kMagic) + ' ';
   if (prefix.compare(0, magic_prefix.size(), magic_prefix) != 0)
     throw std::runtime_error(path + ": not a deepsolve DCDM dataset (expected header '" +
@@ -359,12 +355,7 @@ RitzDataset RitzDataset::load(const std::string& path) {
 
   torch::Tensor samples = torch::empty(tensor_shape(info.dim, info.size, count), torch::kFloat32);
   float* data = samples.data_ptr<float>();
-  in.clear();
-  in.seekg(static_cast<std::streamoff>(data_offset), std::ios::beg);
-  in.read(reinterpret_cast<char*>(data), static_cast<std::streamsize>(ucount * sample_bytes));
-  if (!in)
-    throw std::runtime_error(path + ": read error in the DCDM dataset samples (" +
-                             std::strerror(errno) + ")");
+  std::memcpy(data, payload.data() + data_offset, static_cast<std::size_t>(ucount * sample_bytes));
   const auto total = static_cast<std::size_t>(ucount * cells);
   if (!host_is_little_endian()) byte_swap_floats(data, total);
   for (std::size_t v = 0; v < total; ++v)

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "../vector_clones.hpp"
+#include "deepsolve/learned/io/model_registry.hpp"
 #include "network_input.hpp"
 
 namespace deepsolve::solvers::dcdm {
@@ -664,6 +665,56 @@ torch::Tensor ghosted_cell_images(const Grid& grid) {
         air[at(i, j, k)] = d ? 1.0f : 0.0f;
       }
   return images;
+}
+
+torch::Tensor VcycleNetImpl::grid_inputs(const Grid& grid) const {
+  return ghosted_cell_images(grid);
+}
+
+learned::ModelType vcycle_model_type() {
+  using Kind = learned::ModelOption::Kind;
+  learned::ModelType t;
+  t.name = "vcycle";
+  t.family = kDirectionFamily;
+  t.description =
+      "a linear network shaped like a multigrid V-cycle whose stencils a head computes from the "
+      "cell types (VcycleNet; after Lan et al., ICML 2024)";
+  t.options = {
+      {"dim", Kind::integer, "3", "grid dimension: 2 or 3", "net_dim"},
+      {"hidden", Kind::integer, "16", "channels of the coefficient head", "net_hidden"},
+      {"smoothing", Kind::integer, "1", "stencils before and after each coarse correction (1..8)",
+       "net_smoothing"},
+      {"coarsest", Kind::integer, "2", "pool until every axis has at most N cells",
+       "net_coarsest"},
+  };
+  t.needs = {"cell-types"};
+  t.build = [](const learned::ModelOptions& o) -> std::shared_ptr<torch::nn::Module> {
+    auto small = [&](const std::string& name) {
+      const long long v = learned::integer_option(o, name);
+      if (v < -1000000 || v > 1000000)
+        throw std::invalid_argument(name + " = " + std::to_string(v) + " is out of range");
+      return static_cast<int>(v);
+    };
+    VcycleNetOptions n;
+    n.dim(small("dim")).hidden(small("hidden")).smoothing(small("smoothing"));
+    n.coarsest(small("coarsest"));
+    n.validate();
+    return std::make_shared<VcycleNetImpl>(n);
+  };
+  t.is_instance = [](const torch::nn::Module& m) {
+    return dynamic_cast<const VcycleNetImpl*>(&m) != nullptr;
+  };
+  t.options_of = [](const torch::nn::Module& m) {
+    const VcycleNetOptions& n = dynamic_cast<const VcycleNetImpl&>(m).options();
+    return learned::ModelOptions{{"dim", std::to_string(n.dim())},
+                                 {"hidden", std::to_string(n.hidden())},
+                                 {"smoothing", std::to_string(n.smoothing())},
+                                 {"coarsest", std::to_string(n.coarsest())}};
+  };
+  t.describe = [](const torch::nn::Module& m) {
+    return dynamic_cast<const VcycleNetImpl&>(m).options().describe();
+  };
+  return t;
 }
 
 }  // namespace deepsolve::solvers::dcdm

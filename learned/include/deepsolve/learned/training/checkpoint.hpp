@@ -15,9 +15,11 @@
 //   * a free-form metadata string (JSON by convention: the settings a resumed run must match) and
 //     the per-epoch metrics table (MetricsLog CSV), so a resumed run's log continues seamlessly.
 //
-// File format ("deepsolve-checkpoint", version 1): a LibTorch archive (torch::serialize::
-// OutputArchive, a zip file), written to a temporary file in the same folder and renamed into
-// place (atomic_file.hpp), so a run killed while saving leaves the previous checkpoint intact.
+// File format ("deepsolve-checkpoint", version 2): a checksummed archive of kind "checkpoint"
+// (io/archive.hpp: header and CRC-32 checked before the payload is used) whose payload is a
+// LibTorch archive (torch::serialize::OutputArchive), written to a temporary file in the same
+// folder and renamed into place (atomic_file.hpp), so a run killed while saving leaves the
+// previous checkpoint intact. Version 1 files (a bare LibTorch archive) are refused.
 //
 // Exact resume: with the same inputs, training N epochs in one go and training k epochs, stopping,
 // loading the checkpoint into a freshly built model and optimizer and training to N give the same

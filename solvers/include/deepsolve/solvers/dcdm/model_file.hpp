@@ -1,18 +1,14 @@
-// DCDM model files: a trained DcdmNet or VcycleNet saved with its hyper-parameters, the grid it
-// was trained on and free-form metadata, and one loading interface that also takes TorchScript
-// models exported from Python.
+// DCDM model files: any registered direction network (direction_module.hpp) saved with its
+// type, options, the grid it was trained on and free-form metadata, and one loading interface
+// that also takes TorchScript models exported from Python.
 //
-// Native format ("deepsolve-dcdm-net"): a LibTorch archive (torch::serialize::OutputArchive, a
-// zip file) holding
-//   deepsolve_format = "deepsolve-dcdm-net", format_version = 1 (CNN) or 2 (V-cycle),
-//   the network's options: for the CNN (version 1, no net_architecture) net_dim, net_channels,
-//   net_full_convs, net_half_convs, net_up_convs, net_pooling_levels, net_cell_type_inputs (int),
-//   net_activation, net_padding (string); for the V-cycle net_architecture = "vcycle", net_dim,
-//   net_hidden, net_smoothing, net_coarsest (int),
-//   grid_dim, grid_size (3 ints), grid_spacing (3 doubles), grid_boundaries (string),
-//   metadata (a string -> string dictionary),
-//   parameters (a nested archive: the float parameters of the network),
-// written to a temporary file and renamed into place.
+// Native format: a model file of the model registry (deepsolve/learned/io/model_registry.hpp), a
+// checksummed archive of kind "model" (deepsolve/learned/io/archive.hpp) whose metadata holds the
+// training grid under the keys grid.dim, grid.size, grid.spacing and grid.boundaries besides the
+// user's keys. A flipped byte anywhere fails the archive's CRC check with a message naming the
+// file. Files of the format before the archive (a bare LibTorch archive with
+// deepsolve_format = "deepsolve-dcdm-net") are refused with a message saying how to re-save
+// them (resave_legacy_model, `train_dcdm --resave OLD --out NEW`).
 //
 // TorchScript: any scripted or traced module whose forward maps a float32 tensor of shape
 // (batch, 1, [nz,] ny, nx) to one of the same shape. Its dimension comes from the extra file
@@ -21,8 +17,9 @@
 // first conv weight (4: 2D, 5: 3D). tests/solvers/data/make_torchscript_model.py shows how.
 //
 // Every failure to load is a std::runtime_error that starts with the path and says what is wrong:
-// a missing file, a truncated or corrupt archive, a file that is neither format, a model of the
-// wrong dimension for the grid, a forward that returns the wrong shape.
+// a missing file, a file that is not a regular file, a damaged or truncated archive, a file that
+// is neither format, a model of the wrong dimension for the grid, a forward that returns the
+// wrong shape.
 #pragma once
 
 #include <torch/torch.h>
@@ -33,8 +30,7 @@
 #include <memory>
 #include <string>
 
-#include "deepsolve/solvers/dcdm/network.hpp"
-#include "deepsolve/solvers/dcdm/vcycle_network.hpp"
+#include "deepsolve/solvers/dcdm/direction_module.hpp"
 #include "deepsolve/solvers/grid.hpp"
 
 namespace deepsolve::solvers::dcdm {
@@ -58,29 +54,31 @@ struct ModelInfo {
   std::map<std::string, std::string> metadata;
 };
 
-/// Writes `net` (its options, parameters moved to the CPU) and `info` to `path` atomically.
-/// Throws std::runtime_error naming the path when it cannot be written.
-void save_dcdm_model(const std::string& path, const DcdmNet& net, const ModelInfo& info = {});
+/// Writes `net` (a module of a registered direction-network type; parameters moved to the CPU)
+/// and `info` to `path` atomically. Throws std::invalid_argument for a module of no registered
+/// type, std::runtime_error naming the path when it cannot be written.
+void save_direction_model(const std::string& path, const torch::nn::Module& net,
+                          const ModelInfo& info = {});
 
-struct LoadedDcdmModel {
-  DcdmNet net{nullptr};
+struct LoadedDirectionModel {
+  std::string type;                           ///< the registry name, e.g. "vcycle"
+  std::shared_ptr<torch::nn::Module> module;  ///< on the CPU, in eval mode
+  DirectionModule* network = nullptr;         ///< the same object as a direction network
   ModelInfo info;
+  /// The module as its concrete type, or nullptr, e.g. as<VcycleNetImpl>().
+  template <class Impl>
+  std::shared_ptr<Impl> as() const {
+    return std::dynamic_pointer_cast<Impl>(module);
+  }
 };
 
-/// Reads a native model file of the convolutional network onto the CPU. Throws
-/// std::runtime_error naming the path (also for a V-cycle model file).
-LoadedDcdmModel load_dcdm_model(const std::string& path);
+/// Reads a native model file onto the CPU. Throws std::runtime_error naming the path (also for a
+/// TorchScript file or a model of another family).
+LoadedDirectionModel load_direction_model(const std::string& path);
 
-/// The same for the V-cycle network (vcycle_network.hpp): format version 2, net_architecture
-/// "vcycle" and its options instead of the CNN's.
-void save_vcycle_model(const std::string& path, const VcycleNet& net, const ModelInfo& info = {});
-
-struct LoadedVcycleModel {
-  VcycleNet net{nullptr};
-  ModelInfo info;
-};
-
-LoadedVcycleModel load_vcycle_model(const std::string& path);
+/// Re-saves a model file of the format before checksummed archives at `to` in today's format
+/// (same type, options, weights, grid and metadata). Throws std::runtime_error naming the path.
+void resave_legacy_model(const std::string& from, const std::string& to);
 
 /// A loaded direction network of either format: callable on a tensor.
 class DirectionNetwork {
@@ -99,7 +97,7 @@ class DirectionNetwork {
   /// 2 or 3; 0 when the file does not say (then only forward can tell).
   int dim() const { return dim_; }
   virtual std::int64_t num_parameters() const = 0;
-  /// "dcdm" (native CNN), "vcycle" (native V-cycle) or "torchscript".
+  /// The registered type of a native model (e.g. "cnn", "vcycle"), or "torchscript".
   virtual std::string format() const = 0;
   const std::string& path() const { return path_; }
   const ModelInfo& info() const { return info_; }
@@ -134,11 +132,17 @@ class DirectionNetwork {
 /// neither format.
 std::shared_ptr<DirectionNetwork> load_direction_network(const std::string& path);
 
-/// Wraps an in-memory network (e.g. untrained, or just trained) behind the same interface;
-/// `name` stands for the path in messages.
-std::shared_ptr<DirectionNetwork> wrap_direction_network(DcdmNet net, ModelInfo info = {},
+/// Wraps an in-memory network of a registered direction-network type (e.g. untrained, or just
+/// trained) behind the same interface; `name` stands for the path in messages.
+std::shared_ptr<DirectionNetwork> wrap_direction_network(std::shared_ptr<torch::nn::Module> net,
+                                                         ModelInfo info = {},
                                                          std::string name = "<in-memory network>");
-std::shared_ptr<DirectionNetwork> wrap_direction_network(VcycleNet net, ModelInfo info = {},
-                                                         std::string name = "<in-memory network>");
+template <class Impl>
+std::shared_ptr<DirectionNetwork> wrap_direction_network(const torch::nn::ModuleHolder<Impl>& net,
+                                                         ModelInfo info = {},
+                                                         std::string name = "<in-memory network>") {
+  return wrap_direction_network(std::static_pointer_cast<torch::nn::Module>(net.ptr()),
+                                std::move(info), std::move(name));
+}
 
 }  // namespace deepsolve::solvers::dcdm

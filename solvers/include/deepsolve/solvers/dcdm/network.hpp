@@ -45,6 +45,7 @@
 #include <string>
 #include <vector>
 
+#include "deepsolve/solvers/dcdm/direction_module.hpp"
 #include "deepsolve/solvers/grid.hpp"
 #include "deepsolve/solvers/options.hpp"
 
@@ -94,7 +95,8 @@ struct DcdmNetOptions {
   std::string describe() const;
 };
 
-class DcdmNetImpl : public torch::nn::Cloneable<DcdmNetImpl> {
+/// Registered as model type "cnn" (network.cpp: cnn_model_type).
+class DcdmNetImpl : public torch::nn::Cloneable<DcdmNetImpl>, public DirectionModule {
  public:
   explicit DcdmNetImpl(DcdmNetOptions options = {});
 
@@ -112,7 +114,16 @@ class DcdmNetImpl : public torch::nn::Cloneable<DcdmNetImpl> {
   void pretty_print(std::ostream& stream) const override;
 
   /// Number of scalar parameters (97,457 for the 3D N64 defaults).
-  std::int64_t num_parameters() const;
+  std::int64_t num_parameters() const override;
+
+  int spatial_dim() const override { return options_.dim(); }
+  bool uses_cell_types() const override { return options_.cell_type_inputs(); }
+  /// cell_type_images of the grid (undefined without cell_type_inputs).
+  torch::Tensor grid_inputs(const Grid& grid) const override;
+  torch::Tensor direction(const torch::Tensor& x, const torch::Tensor& mask,
+                          const torch::Tensor& cells) override {
+    return forward(x, mask, cells);
+  }
 
   const DcdmNetOptions& options() const { return options_; }
 

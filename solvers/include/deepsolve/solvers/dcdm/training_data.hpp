@@ -18,7 +18,9 @@
 // flops per sample (64^2 cells, m = 500, 1000 samples: about 4 s on one core). The dataset itself
 // is count * N floats.
 //
-// On-disk format ("deepsolve-dcdm-dataset 1"), one text header line then raw data:
+// On-disk format: a checksummed archive of kind "dataset" (deepsolve/learned/io/archive.hpp:
+// header and CRC-32 checked before the samples are used) whose payload is
+// ("deepsolve-dcdm-dataset 1") one text header line then raw data:
 //
 //   deepsolve-dcdm-dataset 1 dim <d> size <nx> <ny> <nz> count <S> lanczos_steps <m> theta <t>
 //   low_mode_scale <s> seed <seed>\n                                   (one line, single spaces)

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "deepsolve/solvers/dcdm/direction_module.hpp"
 #include "deepsolve/solvers/grid.hpp"
 #include "deepsolve/solvers/options.hpp"
 
@@ -55,7 +56,8 @@ struct VcycleNetOptions {
   int levels_for(const std::vector<std::int64_t>& sizes) const;
 };
 
-class VcycleNetImpl : public torch::nn::Cloneable<VcycleNetImpl> {
+/// Registered as model type "vcycle" (vcycle_network.cpp: vcycle_model_type).
+class VcycleNetImpl : public torch::nn::Cloneable<VcycleNetImpl>, public DirectionModule {
  public:
   explicit VcycleNetImpl(VcycleNetOptions options = {});
 
@@ -72,8 +74,17 @@ class VcycleNetImpl : public torch::nn::Cloneable<VcycleNetImpl> {
                         const torch::Tensor& cells);
 
   void pretty_print(std::ostream& stream) const override;
-  std::int64_t num_parameters() const;
+  std::int64_t num_parameters() const override;
   const VcycleNetOptions& options() const { return options_; }
+
+  int spatial_dim() const override { return options_.dim(); }
+  bool uses_cell_types() const override { return true; }
+  /// ghosted_cell_images of the grid.
+  torch::Tensor grid_inputs(const Grid& grid) const override;
+  torch::Tensor direction(const torch::Tensor& x, const torch::Tensor& mask,
+                          const torch::Tensor& cells) override {
+    return forward(x, mask, cells);
+  }
 
   /// Bytes held by the inference cache (0 when there is none): what the coefficients of the
   /// last cell images seen in eval mode without autograd take.
