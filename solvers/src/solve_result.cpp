@@ -17,6 +17,8 @@ std::string to_string(ConvergedReason reason) {
       return "CONVERGED_ATOL";
     case ConvergedReason::converged_its:
       return "CONVERGED_ITS";
+    case ConvergedReason::converged_happy_breakdown:
+      return "CONVERGED_HAPPY_BREAKDOWN";
     case ConvergedReason::diverged_null:
       return "DIVERGED_NULL";
     case ConvergedReason::diverged_its:

@@ -102,3 +102,119 @@ TEST(ConjugateDirections, BrokenModelsEndWithAReason) {
       conjugate_directions(EigenSpace{}, A, zero, pb.b, x, ConjugateDirectionOptions().window(-1)),
       std::invalid_argument);
 }
+
+namespace {
+
+/// A policy that stops after a fixed number of iterations and logs what it was told.
+struct CountingPolicy {
+  int stop_after;
+  std::vector<int> checked;
+  std::vector<ConvergedReason> stopped;
+  ConvergedReason check(int it, double) {
+    checked.push_back(it);
+    return it >= stop_after ? ConvergedReason::converged_its : ConvergedReason::iterating;
+  }
+  ConvergedReason stop(int, ConvergedReason why) {
+    stopped.push_back(why);
+    return why;
+  }
+};
+
+/// EigenSpace with the fused operations, counting reductions (a fused mdot is one).
+struct FusedCountingSpace : EigenSpace {
+  mutable int reductions = 0;
+  double dot(const vector& a, const vector& b) const {
+    ++reductions;
+    return EigenSpace::dot(a, b);
+  }
+  double norm(const vector& x) const {
+    ++reductions;
+    return std::sqrt(EigenSpace::dot(x, x));
+  }
+  void mdot(const vector& x, int n, const vector* const* y, double* out) const {
+    ++reductions;
+    for (int j = 0; j < n; ++j) out[j] = x.dot(*y[j]);
+  }
+  void maxpy(int n, const double* alpha, const vector* const* x, vector& y) const {
+    for (int j = 0; j < n; ++j) y += alpha[j] * *x[j];
+  }
+  void waxpy(double alpha, const vector& x, const vector& y, vector& w) const { w = alpha * x + y; }
+  void scale_copy(double alpha, const vector& x, vector& y) const { y = alpha * x; }
+};
+
+}  // namespace
+
+TEST(ConjugateDirections, APolicyDecidesWhenToStop) {
+  const Problem pb = sphere_problem();
+  auto A = [&](const Eigen::VectorXd& in, Eigen::VectorXd& out) { out = pb.A * in; };
+  auto identity = [](const Eigen::VectorXd& r, Eigen::VectorXd& q) { q = r; };
+  Eigen::VectorXd x(pb.b.size());
+  CountingPolicy policy{4, {}, {}};
+  ConjugateDirectionWork<EigenSpace> work(EigenSpace{}, pb.b);
+  const KrylovOutcome out = conjugate_directions_with(policy, EigenSpace{}, A, identity, pb.b, x,
+                                                      ConjugateDirectionOptions(), work);
+  EXPECT_EQ(out.reason, ConvergedReason::converged_its);
+  EXPECT_EQ(out.iterations, 4);
+  EXPECT_EQ(policy.checked, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_TRUE(policy.stopped.empty());
+  // The work vectors serve a second solve; a breakdown goes through stop().
+  auto zero = [](const Eigen::VectorXd& r, Eigen::VectorXd& q) { q.setZero(r.size()); };
+  CountingPolicy breakdown{100, {}, {}};
+  const KrylovOutcome broken = conjugate_directions_with(breakdown, EigenSpace{}, A, zero, pb.b, x,
+                                                         ConjugateDirectionOptions(), work);
+  EXPECT_EQ(broken.reason, ConvergedReason::diverged_breakdown);
+  EXPECT_EQ(broken.iterations, 0);
+  EXPECT_EQ(breakdown.stopped, (std::vector<ConvergedReason>{ConvergedReason::diverged_breakdown}));
+  // CG takes the same policy.
+  CountingPolicy cg_policy{3, {}, {}};
+  ConjugateGradientWork<EigenSpace> cg_work(EigenSpace{}, pb.b, false);
+  EXPECT_EQ(conjugate_gradient_with(cg_policy, EigenSpace{}, A, pb.b, x, false, cg_work).iterations,
+            3);
+  EXPECT_EQ(cg_policy.checked, (std::vector<int>{0, 1, 2, 3}));
+}
+
+TEST(ConjugateDirections, FusedSpaceOperationsGiveTheSameIterationWithFewerReductions) {
+  const Problem pb = sphere_problem();
+  auto A = [&](const Eigen::VectorXd& in, Eigen::VectorXd& out) { out = pb.A * in; };
+  const Eigen::VectorXd inv_diag = pb.A.diagonal().cwiseInverse();
+  auto jacobi = [&](const Eigen::VectorXd& r, Eigen::VectorXd& z) { z = inv_diag.cwiseProduct(r); };
+  for (int window : {2, 5}) {
+    SCOPED_TRACE("window " + std::to_string(window));
+    const auto options =
+        ConjugateDirectionOptions().window(window).krylov(KrylovOptions().rtol(1e-8));
+    Eigen::VectorXd x_plain(pb.b.size()), x_fused(pb.b.size());
+    const SolveResult plain = conjugate_directions(EigenSpace{}, A, jacobi, pb.b, x_plain, options);
+    FusedCountingSpace fused;
+    const SolveResult f = conjugate_directions(fused, A, jacobi, pb.b, x_fused, options);
+    ASSERT_TRUE(plain.converged());
+    // The fused forms do the same arithmetic here, so the iteration is the same to the last bit.
+    EXPECT_EQ(f.iterations, plain.iterations);
+    EXPECT_EQ(f.residual_history, plain.residual_history);
+    // One reduction per iteration for the coefficients (two passes past a window of 2), one for
+    // q^T A q with q^T r, one norm; plus ||b||, the first norm and the final true residual.
+    int expected = 3 + 2 * f.iterations;
+    for (int it = 1; it < f.iterations; ++it) expected += std::min(it, window) > 2 ? 2 : 1;
+    EXPECT_EQ(fused.reductions, expected);
+  }
+}
+
+TEST(ConjugateDirections, TheWindowHasAnUpperBound) {
+  const Problem pb = sphere_problem();
+  auto A = [&](const Eigen::VectorXd& in, Eigen::VectorXd& out) { out = pb.A * in; };
+  auto identity = [](const Eigen::VectorXd& r, Eigen::VectorXd& q) { q = r; };
+  Eigen::VectorXd x(pb.b.size());
+  EXPECT_NO_THROW(ConjugateDirectionOptions().window(max_conjugate_direction_window).validate());
+  for (int window :
+       {max_conjugate_direction_window + 1, 1000000000, std::numeric_limits<int>::max()}) {
+    try {
+      conjugate_directions(EigenSpace{}, A, identity, pb.b, x,
+                           ConjugateDirectionOptions().window(window));
+      ADD_FAILURE() << "window " << window << " was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("window = " + std::to_string(window) +
+                                           " (must be in [0, 10000]"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+}

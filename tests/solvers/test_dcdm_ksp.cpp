@@ -408,3 +408,67 @@ TEST(KspDcdm, MisuseOfTheCppEntryPointsIsAnError) {
   DEEPSOLVE_PETSC_CALL(MatDestroy(&A));
   DEEPSOLVE_PETSC_CALL(KSPDestroy(&ksp));
 }
+
+TEST(KspDcdm, TheUsersConvergenceTestDecides) {
+  DEEPSOLVE_PETSC_CALL(petsc::register_types());
+  const Problem p(sphere_grid(10));
+  PetscReal history[100];
+  KSP ksp;
+  DEEPSOLVE_PETSC_CALL(KSPCreate(PETSC_COMM_WORLD, &ksp));
+  DEEPSOLVE_PETSC_CALL(KSPSetOperators(ksp, p.pde.matrix(), p.pde.matrix()));
+  dcdm_ksp("jacobi")(ksp);
+  DEEPSOLVE_PETSC_CALL(KSPSetResidualHistory(ksp, history, 100, PETSC_TRUE));
+  DEEPSOLVE_PETSC_CALL(KSPSetConvergenceTest(
+      ksp,
+      [](KSP, PetscInt it, PetscReal, KSPConvergedReason* reason, void*) -> PetscErrorCode {
+        *reason = it >= 4 ? KSP_CONVERGED_ITS : KSP_CONVERGED_ITERATING;
+        return 0;
+      },
+      nullptr, nullptr));
+  auto x = p.pde.create_vector();
+  DEEPSOLVE_PETSC_CALL(KSPSolve(ksp, p.b, x));
+  PetscInt its, length;
+  const PetscReal* h;
+  KSPConvergedReason reason;
+  DEEPSOLVE_PETSC_CALL(KSPGetIterationNumber(ksp, &its));
+  DEEPSOLVE_PETSC_CALL(KSPGetConvergedReason(ksp, &reason));
+  DEEPSOLVE_PETSC_CALL(KSPGetResidualHistory(ksp, &h, &length));
+  EXPECT_EQ(reason, KSP_CONVERGED_ITS);
+  EXPECT_EQ(its, 4);
+  EXPECT_EQ(length, 5);
+  DEEPSOLVE_PETSC_CALL(KSPDestroy(&ksp));
+}
+
+TEST(KspDcdm, AWindowThatCannotFitIsRefusedBeforeAllocating) {
+  // The bound on the option itself: no allocation is even tried.
+  for (const char* window : {"10001", "1000000000", "2147483647"}) {
+    const std::string message = options_error("ksp_dcdm_window", window);
+    EXPECT_NE(message.find(std::string("-t_ksp_dcdm_window ") + window + ": must be <= 10000"),
+              std::string::npos)
+        << message;
+  }
+  EXPECT_EQ(options_error("ksp_dcdm_window", "10000"), "");
+  // Within the bound, the work vectors are checked against the memory available (here a stated
+  // 20 MiB: 2 (100 + 1) + 3 vectors of 32^3 doubles are 54 MB).
+  const Problem p(Grid::unit_box(3, 32));
+  auto set_up = [&](PetscInt window) {
+    KSP ksp;
+    DEEPSOLVE_PETSC_CALL(KSPCreate(PETSC_COMM_WORLD, &ksp));
+    DEEPSOLVE_PETSC_CALL(KSPSetOperators(ksp, p.pde.matrix(), p.pde.matrix()));
+    dcdm_ksp("identity", window)(ksp);
+    std::string message;
+    {
+      ErrorCapture capture;
+      if (KSPSetUp(ksp) != 0) message = capture.message().empty() ? "?" : capture.message();
+    }
+    DEEPSOLVE_PETSC_CALL(KSPDestroy(&ksp));
+    return message;
+  };
+  ASSERT_EQ(setenv("DEEPSOLVE_MEMORY_AVAILABLE", "20M", 1), 0);
+  const std::string refused = set_up(100);
+  const std::string accepted = set_up(2);
+  unsetenv("DEEPSOLVE_MEMORY_AVAILABLE");
+  EXPECT_NE(refused.find("-ksp_dcdm_window 100 needs about"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("DEEPSOLVE_MEMORY_AVAILABLE"), std::string::npos) << refused;
+  EXPECT_EQ(accepted, "");
+}

@@ -1,60 +1,113 @@
 /*
    KSP "dcdm": the deep conjugate-direction method of Kaneda, Akar, Chen, Kala, Hyde & Teran,
    "A Deep Conjugate Direction Method for Iteratively Solving Linear Systems", ICML 2023,
-   Algorithm 1, for symmetric positive definite A:
+   Algorithm 1, for symmetric positive definite A. The iteration is the library's template
+   deepsolve::solvers::conjugate_directions_with (krylov/conjugate_directions.hpp); this file gives
+   it what makes it a KSP:
 
-       r_0 = b - A x_0
-       for k = 0, 1, ...
-         q   = f(r_k / ||r_k||)                                  the direction model
-         q  <- q - sum_j (q^T A p_j / p_j^T A p_j) p_j           over the last `window` p_j
-         p_k = q,  alpha = p_k^T r_k / p_k^T A p_k               exact line search
-         x_{k+1} = x_k + alpha p_k
-         r_{k+1} = b - A x_{k+1}                                 (or r_k - alpha A p_k)
+     * a stopping/monitoring policy (KspStopping) that lets PETSc decide when to stop
+       (ksp->converged: KSPConvergedDefault with -ksp_rtol/-ksp_atol/-ksp_divtol, a user test, or
+       KSPConvergedSkip with -ksp_norm_type none) and publishes the state at every iteration
+       (ksp->its, ksp->rnorm, KSPLogResidualHistory, KSPMonitor, ksp->reason; NaN/Inf handled as
+       KSPCheckNorm/KSPCheckDot do);
+     * a vector space (KspSpace) over the KSP's own Vecs with PETSc's kernels, fused where PETSc
+       fuses: one VecMDot for the orthogonalisation coefficients and one for q^T A q with q^T r,
+       VecMAXPY, VecWAXPY for r = b - A x, VecAXPBY for r / ||r||; KSP_MatMult and KSP_PCApply for
+       the operator and the "pc" model. The work vectors come from KSPSetWorkVecs, so no vector is
+       allocated per solve or per iteration.
 
    With f the identity this is CG in exact arithmetic; with a nonlinear f (a trained network) it
    is truncated flexible CG (KSPFCG with -ksp_fcg_mmax window) on the true residual. The model
    is chosen with -ksp_dcdm_model: identity, jacobi (D^{-1} r), pc (the KSP's own PC, so
    -ksp_dcdm_model pc -pc_type icc gives DCDM with ICC directions) or a trained network file.
 
-   Why this loop is not deepsolve::solvers::conjugate_directions (krylov/conjugate_directions.hpp),
-   which runs the same iteration over any vector space: a KSP must let PETSc decide when to stop
-   (ksp->converged may be KSPConvergedDefault with -ksp_rtol/-ksp_atol/-ksp_divtol, a user test,
-   or KSPConvergedSkip with -ksp_norm_type none) and must publish its state (ksp->its, ksp->rnorm,
-   the residual history, monitors) at every iteration. The template stops on its own
-   KrylovOptions and reports through a callback that cannot end the loop, so it cannot host
-   PETSc's hooks without changing its contract. The loop below is the same algorithm in PETSc's
-   idiom; tests/solvers/test_dcdm_ksp.cpp checks that both take the same number of iterations.
-   Two differences of detail: the A-orthogonalisation takes all coefficients from the
-   unmodified q with one VecMDot (classical Gram-Schmidt, as the authors' code does; the last
-   `window` directions are mutually A-orthogonal, so it equals the sequential form in exact
-   arithmetic; windows longer than 2 get a second pass against rounding), and the two dot products
-   of the line search share one reduction.
-
    The vectors: ksp->work holds R (residual), W (A x), U (r / ||r||), then the ring of
-   window + 1 directions P and their products A P, reused so no vector is allocated per
-   iteration.
+   window + 1 directions P and their products A P.
 */
 #include "deepsolve/solvers/petsc/dcdm_ksp.hpp"
 
 #include <petsc/private/kspimpl.h>
 
 #include <algorithm>
+#include <exception>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "dcdm_direction.hpp"
+#include "deepsolve/learned/memory.hpp"
+#include "deepsolve/solvers/krylov/conjugate_directions.hpp"
 
 namespace {
 
 using deepsolve::petsc::detail::DirectionModelState;
 using deepsolve::petsc::detail::ModelKind;
+using deepsolve::solvers::ConvergedReason;
+
+/* A PETSc call failed inside the template (PetscError has added its traceback line):
+   KSPSolve_DCDM returns the code. */
+struct PetscFailure {
+  PetscErrorCode code;
+};
+
+#define DCDM_CALL(...)                                                                        \
+  do {                                                                                        \
+    const PetscErrorCode dcdm_ierr_ = (__VA_ARGS__);                                          \
+    if (PetscUnlikely(dcdm_ierr_ != 0))                                                       \
+      throw PetscFailure{PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, \
+                                    dcdm_ierr_, PETSC_ERROR_REPEAT, " ")};                    \
+  } while (0)
+
+/* The Krylov vector space over the KSP's Vecs (non-owning) with PETSc's own kernels, so any Vec
+   type works and each operation is the PETSc call a hand-written KSP would make. */
+struct KspSpace {
+  using vector = Vec;
+  std::vector<Vec>* arrays;  // the Vec arrays VecMDot and VecMAXPY take
+
+  vector create_like(const vector&) const {  // the ring is complete when the solve starts
+    throw std::logic_error("KSP dcdm: a work vector was missing (KSPSetUp allocates them)");
+  }
+  double dot(const vector& a, const vector& b) const {
+    PetscScalar d;
+    DCDM_CALL(VecDot(a, b, &d));
+    return PetscRealPart(d);
+  }
+  double norm(const vector& x) const {
+    PetscReal n;
+    DCDM_CALL(VecNorm(x, NORM_2, &n));
+    return n;
+  }
+  void mdot(const vector& x, int n, const vector* const* y, double* out) const {
+    for (int j = 0; j < n; ++j) (*arrays)[j] = *y[j];
+    DCDM_CALL(VecMDot(x, n, arrays->data(), out));
+  }
+  void maxpy(int n, const double* alpha, const vector* const* x, vector& y) const {
+    for (int j = 0; j < n; ++j) (*arrays)[j] = *x[j];
+    DCDM_CALL(VecMAXPY(y, n, alpha, arrays->data()));
+  }
+  void axpy(double alpha, const vector& x, vector& y) const { DCDM_CALL(VecAXPY(y, alpha, x)); }
+  void aypx(double alpha, const vector& x, vector& y) const { DCDM_CALL(VecAYPX(y, alpha, x)); }
+  void waxpy(double alpha, const vector& x, const vector& y, vector& w) const {
+    DCDM_CALL(VecWAXPY(w, alpha, x, y));
+  }
+  void scale_copy(double alpha, const vector& x, vector& y) const {
+    DCDM_CALL(VecAXPBY(y, alpha, 0.0, x));  // one pass; y is not read
+  }
+  void copy(const vector& src, vector& dst) const { DCDM_CALL(VecCopy(src, dst)); }
+  void scale(double alpha, vector& x) const { DCDM_CALL(VecScale(x, alpha)); }
+  void set_zero(vector& x) const { DCDM_CALL(VecSet(x, 0.0)); }
+};
+
+static_assert(std::is_same_v<PetscScalar, double>, "KSP dcdm needs real double scalars");
 
 struct KSP_DCDM {
   DirectionModelState direction;         // what computes q (kind pc: the KSP's PC)
   PetscInt window = 2;                   // directions each new one is A-orthogonalised against
   PetscBool true_residual = PETSC_TRUE;  // r = b - A x every iteration, else r -= alpha A q
-  std::vector<PetscReal> pAp;            // p^T A p of each ring slot
-  std::vector<Vec> p, Ap;                // the directions orthogonalised against, this iteration
-  std::vector<PetscScalar> coefficients;
+  deepsolve::solvers::ConjugateDirectionWork<KspSpace> work;  // borrows ksp->work
+  std::vector<Vec> arrays;
 };
 
 KSP_DCDM* dcdm_of(KSP ksp) {
@@ -65,6 +118,46 @@ PetscInt ring_slots(const KSP_DCDM* dcdm) {
   return dcdm->window + 1;
 }
 
+PetscInt work_vectors(const KSP_DCDM* dcdm) {
+  return 3 + 2 * ring_slots(dcdm);
+}
+
+/* Refuses work vectors that cannot fit (learned/memory.hpp) before KSPSetWorkVecs allocates them:
+   3 + 2 (window + 1) vectors of the local size on every rank of this node. Decided together, so
+   that every rank fails or none does. */
+PetscErrorCode KSPDCDMCheckMemory(KSP ksp, Mat A) {
+  const KSP_DCDM* dcdm = dcdm_of(ksp);
+  const MPI_Comm comm = PetscObjectComm((PetscObject)ksp);
+  PetscInt local_rows;
+  MPI_Comm node;
+  unsigned long long local = 0, on_node = 0;  // bytes
+
+  PetscFunctionBegin;
+  PetscCall(MatGetLocalSize(A, &local_rows, nullptr));
+  local = static_cast<unsigned long long>(work_vectors(dcdm)) *
+          static_cast<unsigned long long>(local_rows) * sizeof(PetscScalar);
+  PetscCallMPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+  PetscCallMPI(MPI_Allreduce(&local, &on_node, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, node));
+  PetscCallMPI(MPI_Comm_free(&node));
+  std::string message;
+  try {
+    deepsolve::learned::check_memory(
+        deepsolve::petsc::detail::option_name((PetscObject)ksp, "ksp_dcdm_window") + " " +
+            std::to_string(dcdm->window),
+        on_node,
+        std::to_string(work_vectors(dcdm)) + " work vectors (r, A x, r/||r|| and two per " +
+            "window slot) of the local size on this node's ranks",
+        "lower the window");
+  } catch (const std::exception& e) {
+    message = e.what();
+  }
+  int failed = message.empty() ? 0 : 1, any = 0;
+  PetscCallMPI(MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, comm));
+  PetscCheck(!any, comm, PETSC_ERR_MEM, "KSP dcdm: %s",
+             failed ? message.c_str() : "the work vectors do not fit on another rank's node");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /*
    KSPSetUp_DCDM - allocates the work vectors and prepares the direction model (a network is
    loaded here, so its cost counts as set-up). A model other than "pc" does not use the KSP's PC,
@@ -72,17 +165,19 @@ PetscInt ring_slots(const KSP_DCDM* dcdm) {
 */
 PetscErrorCode KSPSetUp_DCDM(KSP ksp) {
   KSP_DCDM* dcdm = dcdm_of(ksp);
-  const PetscInt slots = ring_slots(dcdm);
   PC pc;
   PetscBool have_operators = PETSC_FALSE;
 
   PetscFunctionBegin;
-  PetscCall(KSPSetWorkVecs(ksp, 3 + 2 * slots));
-  dcdm->pAp.assign(static_cast<std::size_t>(slots), 0.0);
-  dcdm->p.resize(static_cast<std::size_t>(dcdm->window));
-  dcdm->Ap.resize(static_cast<std::size_t>(dcdm->window));
-  dcdm->coefficients.resize(static_cast<std::size_t>(dcdm->window));
   PetscCall(KSPGetPC(ksp, &pc));
+  PetscCall(PCGetOperatorsSet(pc, &have_operators, nullptr));
+  if (have_operators) {
+    Mat A;
+    PetscCall(PCGetOperators(pc, &A, nullptr));
+    PetscCall(KSPDCDMCheckMemory(ksp, A));
+  }
+  PetscCall(KSPSetWorkVecs(ksp, work_vectors(dcdm)));
+  dcdm->arrays.resize(static_cast<std::size_t>(std::max<PetscInt>(dcdm->window, 2)));
   if (dcdm->direction.kind != ModelKind::pc) {
     PetscBool none = PETSC_FALSE;
     PetscCall(PetscObjectTypeCompare((PetscObject)pc, PCNONE, &none));
@@ -92,7 +187,6 @@ PetscErrorCode KSPSetUp_DCDM(KSP ksp) {
       PetscCall(PCSetType(pc, PCNONE));
     }
   }
-  PetscCall(PCGetOperatorsSet(pc, &have_operators, nullptr));
   if (have_operators) {  // load a network model now, so that its cost counts as set-up
     Mat A, Pmat;
     PetscCall(PCGetOperators(pc, &A, &Pmat));
@@ -117,103 +211,96 @@ PetscErrorCode KSPDCDMReport(KSP ksp, PetscInt it, PetscReal rnorm) {
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* PETSc's checks of a norm and of a dot product: a NaN or Inf ends the solve with
+   KSP_DIVERGED_NANORINF (KSP_DIVERGED_PC_FAILED when the PC failed), or is an error with
+   -ksp_error_if_not_converged. */
+PetscErrorCode KSPDCDMCheckNorm(KSP ksp, PetscReal rnorm) {
+  PetscFunctionBegin;
+  KSPCheckNorm(ksp, rnorm);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode KSPDCDMCheckDot(KSP ksp, PetscScalar value) {
+  PetscFunctionBegin;
+  KSPCheckDot(ksp, value);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The template's stopping/monitoring policy (krylov/stopping.hpp) for a KSP. */
+class KspStopping {
+ public:
+  explicit KspStopping(KSP ksp) : ksp_(ksp) {}
+
+  ConvergedReason check(int it, double rnorm) {
+    DCDM_CALL(KSPDCDMCheckNorm(ksp_, rnorm));  // a NaN/Inf norm ends the solve unpublished
+    if (!ksp_->reason) {
+      DCDM_CALL(KSPDCDMReport(ksp_, it, rnorm));
+      if (!ksp_->reason && it >= ksp_->max_it) ksp_->reason = KSP_DIVERGED_ITS;
+    }
+    return static_cast<ConvergedReason>(ksp_->reason);
+  }
+
+  ConvergedReason stop(int it, ConvergedReason why) {
+    if (why == ConvergedReason::diverged_nanorinf) {
+      DCDM_CALL(KSPDCDMCheckDot(ksp_, std::numeric_limits<PetscScalar>::quiet_NaN()));
+    } else {
+      if (why == ConvergedReason::diverged_breakdown)
+        DCDM_CALL(PetscInfo(ksp_, "breakdown at iteration %d: q^T A q <= 0\n", it));
+      ksp_->reason = static_cast<KSPConvergedReason>(why);
+    }
+    return static_cast<ConvergedReason>(ksp_->reason);
+  }
+
+ private:
+  KSP ksp_;
+};
+
 PetscErrorCode KSPSolve_DCDM(KSP ksp) {
   KSP_DCDM* dcdm = dcdm_of(ksp);
   const PetscInt slots = ring_slots(dcdm);
   Mat A, Pmat;
-  PetscReal rnorm;
 
   PetscFunctionBegin;
-  PetscCheck(ksp->nwork >= 3 + 2 * slots, PetscObjectComm((PetscObject)ksp), PETSC_ERR_PLIB,
+  PetscCheck(ksp->nwork >= work_vectors(dcdm), PetscObjectComm((PetscObject)ksp), PETSC_ERR_PLIB,
              "KSP dcdm was not set up for window %d", (int)dcdm->window);
   PetscCall(PCGetOperators(ksp->pc, &A, &Pmat));
   PetscCall(deepsolve::petsc::detail::set_up((PetscObject)ksp, "ksp_dcdm_model", A, Pmat, ksp->dm,
                                              &dcdm->direction));
-  Vec X = ksp->vec_sol, B = ksp->vec_rhs;
-  Vec R = ksp->work[0], W = ksp->work[1], U = ksp->work[2];
-  Vec* P = ksp->work + 3;
-  Vec* AP = ksp->work + 3 + slots;
+  auto& work = dcdm->work;
+  work.r = ksp->work[0];
+  work.Ax = ksp->work[1];
+  work.r_unit = ksp->work[2];
+  work.p.assign(ksp->work + 3, ksp->work + 3 + slots);
+  work.Ap.assign(ksp->work + 3 + slots, ksp->work + 3 + 2 * slots);
 
-  if (!ksp->guess_zero) {
-    PetscCall(KSP_MatMult(ksp, A, X, W));  // W <- A x
-    PetscCall(VecWAXPY(R, -1.0, W, B));    // r <- b - A x
-  } else {
-    PetscCall(VecSet(X, 0.0));  // x <- 0
-    PetscCall(VecCopy(B, R));   // r <- b
-  }
-  PetscCall(VecNorm(R, NORM_2, &rnorm));  // ||r||
-  KSPCheckNorm(ksp, rnorm);
-  ksp->reason = KSP_CONVERGED_ITERATING;
-  PetscCall(KSPDCDMReport(ksp, 0, rnorm));
-  if (ksp->reason) PetscFunctionReturn(PETSC_SUCCESS);
-
-  for (PetscInt i = 0; i < ksp->max_it; ++i) {
-    Vec q = P[i % slots], Aq = AP[i % slots];
-    if (rnorm == 0.0) {  // only reachable when the convergence test ignores the norm
-      ksp->reason = KSP_CONVERGED_HAPPY_BREAKDOWN;
-      break;
-    }
-    PetscCall(VecAXPBY(U, 1.0 / rnorm, 0.0, R));  // U <- r / ||r|| (one pass; U is not read)
+  const KspSpace space{&dcdm->arrays};
+  auto op = [&](const Vec& in, Vec& out) { DCDM_CALL(KSP_MatMult(ksp, A, in, out)); };
+  auto direction = [&](const Vec& u, Vec& q) {
     if (dcdm->direction.kind == ModelKind::pc) {
-      PetscCall(PetscLogEventBegin(deepsolve::petsc::detail::dcdm_direction_event, U, q, 0, 0));
-      PetscCall(KSP_PCApply(ksp, U, q));  // q <- M^{-1} U
-      PetscCall(PetscLogEventEnd(deepsolve::petsc::detail::dcdm_direction_event, U, q, 0, 0));
+      DCDM_CALL(PetscLogEventBegin(deepsolve::petsc::detail::dcdm_direction_event, u, q, 0, 0));
+      DCDM_CALL(KSP_PCApply(ksp, u, q));  // q <- M^{-1} u
+      DCDM_CALL(PetscLogEventEnd(deepsolve::petsc::detail::dcdm_direction_event, u, q, 0, 0));
     } else {
-      PetscCall(deepsolve::petsc::detail::apply(dcdm->direction, U, q));  // q <- f(U)
-      PetscCall(KSP_RemoveNullSpace(ksp, q));
+      DCDM_CALL(deepsolve::petsc::detail::apply(dcdm->direction, u, q));  // q <- f(u)
+      DCDM_CALL(KSP_RemoveNullSpace(ksp, q));
     }
-
-    // q <- q - sum_j (q^T A p_j / p_j^T A p_j) p_j over the last `window` directions
-    const PetscInt n = std::min(i, dcdm->window);
-    if (n > 0) {
-      for (PetscInt m = 0; m < n; ++m) {
-        const PetscInt j = (i - n + m) % slots;
-        dcdm->p[m] = P[j];
-        dcdm->Ap[m] = AP[j];
-      }
-      // Classical Gram-Schmidt loses A-orthogonality over long windows; a second pass restores it
-      // ("twice is enough"). The paper's window of 2 needs only one.
-      const int passes = n > 2 ? 2 : 1;
-      for (int pass = 0; pass < passes; ++pass) {
-        PetscCall(VecMDot(q, n, dcdm->Ap.data(), dcdm->coefficients.data()));  // q^T A p_j
-        for (PetscInt m = 0; m < n; ++m) {
-          KSPCheckDot(ksp, dcdm->coefficients[m]);
-          dcdm->coefficients[m] /= -dcdm->pAp[(i - n + m) % slots];
-        }
-        PetscCall(VecMAXPY(q, n, dcdm->coefficients.data(), dcdm->p.data()));
-      }
-    }
-
-    PetscCall(KSP_MatMult(ksp, A, q, Aq));  // Aq <- A q
-    // q^T A q and q^T r in one pass over q and one reduction
-    const Vec against[2] = {Aq, R};
-    PetscScalar dots[2];
-    PetscCall(VecMDot(q, 2, against, dots));
-    const PetscScalar qAq = dots[0], qr = dots[1];
-    KSPCheckDot(ksp, qAq);
-    KSPCheckDot(ksp, qr);
-    if (PetscRealPart(qAq) <= 0.0) {
-      // A zero direction, or one the operator maps to zero: no step is possible.
-      PetscCall(PetscInfo(ksp, "breakdown at iteration %d: q^T A q = %g\n", (int)i,
-                          (double)PetscRealPart(qAq)));
-      ksp->reason = KSP_DIVERGED_BREAKDOWN;
-      break;
-    }
-    dcdm->pAp[i % slots] = PetscRealPart(qAq);
-    const PetscScalar alpha = qr / qAq;  // exact line search along q
-    PetscCall(VecAXPY(X, alpha, q));     // x <- x + alpha q
-    if (dcdm->true_residual) {
-      PetscCall(KSP_MatMult(ksp, A, X, W));  // W <- A x
-      PetscCall(VecWAXPY(R, -1.0, W, B));    // r <- b - A x
-    } else {
-      PetscCall(VecAXPY(R, -alpha, Aq));  // r <- r - alpha A q
-    }
-    PetscCall(VecNorm(R, NORM_2, &rnorm));
-    KSPCheckNorm(ksp, rnorm);
-    PetscCall(KSPDCDMReport(ksp, i + 1, rnorm));
-    if (ksp->reason) break;
+  };
+  const auto options =
+      deepsolve::solvers::ConjugateDirectionOptions()
+          .krylov(deepsolve::solvers::KrylovOptions().nonzero_initial_guess(!ksp->guess_zero))
+          .window(static_cast<int>(dcdm->window))
+          .true_residual(dcdm->true_residual);
+  KspStopping policy(ksp);
+  Vec X = ksp->vec_sol;
+  ksp->reason = KSP_CONVERGED_ITERATING;
+  try {
+    deepsolve::solvers::conjugate_directions_with(policy, space, op, direction, ksp->vec_rhs, X,
+                                                  options, work);
+  } catch (const PetscFailure& failure) {
+    PetscCall(failure.code);
+  } catch (const std::exception& e) {
+    SETERRQ(PetscObjectComm((PetscObject)ksp), PETSC_ERR_LIB, "KSP dcdm: %s", e.what());
   }
-  if (!ksp->reason) ksp->reason = KSP_DIVERGED_ITS;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -292,10 +379,17 @@ PetscErrorCode KSPDCDMSetWindow_DCDM(KSP ksp, PetscInt window) {
   KSP_DCDM* dcdm = dcdm_of(ksp);
 
   PetscFunctionBegin;
+  const std::string option =
+      deepsolve::petsc::detail::option_name((PetscObject)ksp, "ksp_dcdm_window");
   PetscCheck(window >= 0, PetscObjectComm((PetscObject)ksp), PETSC_ERR_ARG_OUTOFRANGE,
-             "%s %d: must be >= 0",
-             deepsolve::petsc::detail::option_name((PetscObject)ksp, "ksp_dcdm_window").c_str(),
-             (int)window);
+             "%s %" PetscInt_FMT ": must be >= 0", option.c_str(), window);
+  // Each of the window + 1 slots keeps two work vectors, all allocated at set-up.
+  PetscCheck(window <= deepsolve::solvers::max_conjugate_direction_window,
+             PetscObjectComm((PetscObject)ksp), PETSC_ERR_ARG_OUTOFRANGE,
+             "%s %" PetscInt_FMT
+             ": must be <= %d (max_conjugate_direction_window; each of the "
+             "window + 1 slots keeps two vectors)",
+             option.c_str(), window, deepsolve::solvers::max_conjugate_direction_window);
   if (window != dcdm->window && ksp->setupstage) PetscCall(KSPReset(ksp));  // new work vectors
   dcdm->window = window;
   PetscFunctionReturn(PETSC_SUCCESS);

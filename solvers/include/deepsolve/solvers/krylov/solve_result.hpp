@@ -15,6 +15,7 @@ enum class ConvergedReason : int {
   converged_rtol = 2,  ///< ||r|| <= rtol ||b||
   converged_atol = 3,  ///< ||r|| <= atol
   converged_its = 4,   ///< stopped after max_iterations by request (Lanczos, fixed-step use)
+  converged_happy_breakdown = 8,  ///< a zero residual the stopping policy did not stop at
   diverged_null = -2,
   diverged_its = -3,        ///< max_iterations reached without converging
   diverged_dtol = -4,       ///< ||r|| >= dtol ||b||

@@ -30,7 +30,9 @@ PETSC_EXTERN PetscErrorCode PCCreate_DCDM(PC);
 // Setters behind the options, PETSc-style: each does nothing when the object is of another type.
 /// -ksp_dcdm_model: "identity", "jacobi", "pc" (the KSP's PC) or the path of a trained model file.
 PETSC_EXTERN PetscErrorCode KSPDCDMSetModel(KSP, const char[]);
-/// -ksp_dcdm_window: how many previous directions each new one is A-orthogonalised against (>= 0).
+/// -ksp_dcdm_window: how many previous directions each new one is A-orthogonalised against, 0 to
+/// max_conjugate_direction_window (10000); KSPSetUp also checks that the 2 (window + 1) + 3 work
+/// vectors fit in the memory available (learned/memory.hpp).
 PETSC_EXTERN PetscErrorCode KSPDCDMSetWindow(KSP, PetscInt);
 /// -ksp_dcdm_true_residual: recompute r = b - A x every iteration (default) instead of updating it.
 PETSC_EXTERN PetscErrorCode KSPDCDMSetTrueResidual(KSP, PetscBool);
