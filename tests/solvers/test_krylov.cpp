@@ -31,15 +31,7 @@ struct EigenMatrixOperator {
 
 /// PETSc's own CG (no preconditioner, unpreconditioned norm) on the assembled matrix.
 int petsc_cg_iterations(const petsc::DmdaPoisson& problem, Vec b, double rtol) {
-  KSP ksp;
-  KSPCreate(PETSC_COMM_WORLD, &ksp);
-  KSPSetOperators(ksp, problem.matrix(), problem.matrix());
-  KSPSetType(ksp, KSPCG);
-  PC pc;
-  KSPGetPC(ksp, &pc);
-  PCSetType(pc, PCNONE);
-  KSPSetNormType(ksp, KSP_NORM_UNPRECONDITIONED);
-  KSPSetTolerances(ksp, rtol, 1e-50, PETSC_DEFAULT, 10000);
+  KSP ksp = deepsolve::testing::petsc_cg(problem.matrix(), PCNONE, rtol);
   auto x = problem.create_vector();
   KSPSolve(ksp, b, x);
   PetscInt its;
@@ -142,15 +134,9 @@ TEST(ConjugateGradient, PreconditionedMatchesPetscJacobi) {
   petsc::DmdaPoisson problem(PETSC_COMM_WORLD, grid);
   auto bp = problem.create_vector();
   problem.set_from_grid_field(random_rhs(grid, grid.full_box(), 3), bp);
-  KSP ksp;
-  KSPCreate(PETSC_COMM_WORLD, &ksp);
-  KSPSetOperators(ksp, problem.matrix(), problem.matrix());
-  KSPSetType(ksp, KSPCG);
+  KSP ksp = deepsolve::testing::petsc_cg(problem.matrix(), PCJACOBI, 1e-8);
   PC pc;
   KSPGetPC(ksp, &pc);
-  PCSetType(pc, PCJACOBI);
-  KSPSetNormType(ksp, KSP_NORM_UNPRECONDITIONED);
-  KSPSetTolerances(ksp, 1e-8, 1e-50, PETSC_DEFAULT, 10000);
   KSPSetUp(ksp);
   auto xp = problem.create_vector();
   KSPSolve(ksp, bp, xp);

@@ -93,15 +93,7 @@ TEST(PetscMpi, CgDoesNotDependOnTheRankCount) {
     EXPECT_NEAR(distributed.iterations, serial.iterations, 1);
     EXPECT_LE((to_eigen(problem.gather_to_all(x)) - xe).norm(), 1e-7 * xe.norm());
 
-    KSP ksp;
-    ASSERT_EQ(KSPCreate(PETSC_COMM_WORLD, &ksp), 0);
-    KSPSetOperators(ksp, problem.matrix(), problem.matrix());
-    KSPSetType(ksp, KSPCG);
-    PC pc;
-    KSPGetPC(ksp, &pc);
-    PCSetType(pc, PCNONE);
-    KSPSetNormType(ksp, KSP_NORM_UNPRECONDITIONED);
-    KSPSetTolerances(ksp, 1e-9, 1e-50, PETSC_DEFAULT, 10000);
+    KSP ksp = deepsolve::testing::petsc_cg(problem.matrix(), PCNONE, 1e-9);
     ASSERT_EQ(KSPSolve(ksp, b, x), 0);
     PetscInt its;
     KSPGetIterationNumber(ksp, &its);

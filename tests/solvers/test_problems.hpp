@@ -1,13 +1,18 @@
 // Shared fixtures for the solvers tests: the set of test geometries every operator form must agree
-// on.
+// on, and PETSc's own CG as the reference the library's solvers are compared with.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "deepsolve/solvers/config.hpp"
 #include "deepsolve/solvers/geometry.hpp"
 #include "deepsolve/solvers/grid.hpp"
 #include "deepsolve/solvers/random.hpp"
+
+#if DEEPSOLVE_WITH_PETSC
+#include <petscksp.h>
+#endif
 
 namespace deepsolve::testing {
 
@@ -64,5 +69,23 @@ inline std::vector<NamedGrid> test_grids() {
   }
   return out;
 }
+
+#if DEEPSOLVE_WITH_PETSC
+/// PETSc's KSPCG on `A` with preconditioner `pc_type`, the unpreconditioned residual norm and
+/// relative tolerance `rtol` (no absolute one): the reference the library's CG is compared with.
+/// The caller destroys it.
+inline KSP petsc_cg(Mat A, PCType pc_type, double rtol) {
+  KSP ksp;
+  KSPCreate(PetscObjectComm(reinterpret_cast<PetscObject>(A)), &ksp);
+  KSPSetOperators(ksp, A, A);
+  KSPSetType(ksp, KSPCG);
+  PC pc;
+  KSPGetPC(ksp, &pc);
+  PCSetType(pc, pc_type);
+  KSPSetNormType(ksp, KSP_NORM_UNPRECONDITIONED);
+  KSPSetTolerances(ksp, rtol, 1e-50, PETSC_DEFAULT, 10000);
+  return ksp;
+}
+#endif
 
 }  // namespace deepsolve::testing
