@@ -38,3 +38,13 @@ if(DEEPSOLVE_HAVE_CUDA)
   enable_language(CUDA)
   find_package(CUDAToolkit REQUIRED)
 endif()
+
+# The examples' PNG images (libpng) and line plots (Cairo); without them the examples that draw
+# are not built.
+if(DEEPSOLVE_BUILD_EXAMPLES)
+  find_package(PNG 1.6 QUIET)
+  find_package(PkgConfig QUIET)
+  if(PKG_CONFIG_FOUND)
+    pkg_check_modules(CAIRO QUIET IMPORTED_TARGET GLOBAL cairo)
+  endif()
+endif()

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cli.hpp"
 #include "deepsolve/learned/atomic_file.hpp"
 #include "experiments.hpp"
 #include "options.hpp"
@@ -15,12 +16,7 @@
 
 namespace {
 
-std::string one_line(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  return s;
-}
+namespace ex = deepsolve::examples;
 
 int run(const std::vector<std::string>& args) {
   using namespace imbalanced;
@@ -29,6 +25,8 @@ int run(const std::vector<std::string>& args) {
     std::fputs(o.help.c_str(), stdout);
     return exit_ok;
   }
+  // A bad output path fails now, not after the training.
+  output_files(o).check_writable();
   torch::set_num_threads(o.threads);
 
   ProblemSpec spec;
@@ -67,7 +65,7 @@ int run(const std::vector<std::string>& args) {
   }
   if (!o.json.empty()) {
     dl::write_file_atomically(o.json, to_json(losses, o.run_optimizers() ? &optimizers : nullptr, o,
-                                              quote_command(args)));
+                                              ex::quote_command(args)));
     std::printf("wrote %s\n", o.json.c_str());
   }
   return exit_ok;
@@ -79,8 +77,7 @@ int main(int argc, char** argv) {
   try {
     return run(std::vector<std::string>(argv, argv + argc));
   } catch (const std::exception& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "imbalanced: error: %s\n", one_line(e.what()).c_str());
+    ex::print_error("imbalanced", e.what());
     return imbalanced::exit_error;
   }
 }

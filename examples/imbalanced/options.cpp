@@ -13,17 +13,9 @@
 
 namespace imbalanced {
 
+using namespace deepsolve::examples;
+
 namespace {
-
-std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
-
-void check(bool ok, const std::string& message) {
-  if (!ok) throw std::invalid_argument(message);
-}
 
 // Every loss must work on both problems: it is tried on a tiny batch of each shape, so that a
 // loss that cannot take binary logits (z-loss) is refused before any training.
@@ -42,28 +34,6 @@ void check_optimizer(const std::string& option, const std::string& name) {
   if (deepsolve::learned::is_optimizer_name(name)) return;
   throw std::invalid_argument(option + ": unknown optimizer '" + name +
                               "' (valid: " + join(deepsolve::learned::optimizer_names()) + ")");
-}
-
-// "a,b, c" -> {a, b, c}; empty items are dropped.
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream in(text);
-  while (std::getline(in, item, ',')) {
-    const auto begin = item.find_first_not_of(' ');
-    if (begin == std::string::npos) continue;
-    out.push_back(item.substr(begin, item.find_last_not_of(' ') - begin + 1));
-  }
-  return out;
-}
-
-void check_positive(const char* option, std::int64_t value) {
-  check(value >= 1, std::string(option) + " must be at least 1, got " + std::to_string(value));
-}
-
-void check_rate(const char* option, double value) {
-  check(std::isfinite(value) && value > 0.0,
-        std::string(option) + " must be positive and finite, got " + format_number(value));
 }
 
 const char* const kFooter = R"(
@@ -98,40 +68,13 @@ Examples:
 
 }  // namespace
 
-std::string format_number(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
-std::string quote_command(const std::vector<std::string>& args) {
-  std::string out;
-  for (const auto& a : args) {
-    if (!out.empty()) out += ' ';
-    const bool plain = !a.empty() && a.find_first_not_of(
-                                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                         "0123456789-_./=:,+@%") == std::string::npos;
-    if (plain) {
-      out += a;
-      continue;
-    }
-    out += '\'';
-    for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    out += '\'';
-  }
-  return out;
-}
-
 Options parse_options(const std::vector<std::string>& args) {
   Options o;
   CLI::App app{
       "imbalanced: classification losses (cross-entropy, AnyLoss, GCE, Mann-Whitney) on seeded\n"
       "imbalanced binary and multi-class problems, and SGD vs clipped SGD vs Adam loss curves.",
       "imbalanced"};
-  app.set_help_flag("-h,--help", "Print this help and exit");
-  app.get_formatter()->column_width(30);
-  app.footer(kFooter);
-  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  setup_app(app, 30, kFooter);
 
   const std::string run = "Run", data = "Problems", model = "Model", part1 = "Part 1: losses",
                     part2 = "Part 2: optimizers", output = "Output";
@@ -239,50 +182,41 @@ Options parse_options(const std::vector<std::string>& args) {
       ->capture_default_str()
       ->group(output);
 
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::CallForHelp&) {
-    o.help = app.help();
-    return o;
-  } catch (const CLI::ParseError& e) {
-    throw std::invalid_argument(std::string(e.what()) + " (see --help)");
-  }
+  o.help = parse(app, args);
+  if (!o.help.empty()) return o;
 
-  check(o.part == "all" || o.part == "losses" || o.part == "optimizers",
-        "--part: unknown part '" + o.part + "' (valid: all, losses, optimizers)");
-  check(o.threads >= 1, "--threads must be at least 1, got " + std::to_string(o.threads));
+  check_choice("--part", "part", o.part, {"all", "losses", "optimizers"});
+  check_at_least("--threads", o.threads, 1);
 
-  check_positive("--dim", o.dim);
-  check_positive("--train", o.train);
-  check_positive("--test", o.test);
+  check_at_least("--dim", o.dim, 1);
+  check_at_least("--train", o.train, 1);
+  check_at_least("--test", o.test, 1);
   check(o.positive_rate > 0.0 && o.positive_rate < 1.0,
         "--positive-rate must be in (0, 1), got " + format_number(o.positive_rate));
-  check(o.classes >= 2, "--classes must be at least 2, got " + std::to_string(o.classes));
+  check_at_least("--classes", o.classes, 2);
   check(o.imbalance > 0.0 && o.imbalance < 1.0,
         "--imbalance must be in (0, 1), got " + format_number(o.imbalance));
   check(std::isfinite(o.separation) && o.separation >= 0.0,
         "--separation must be >= 0 and finite, got " + format_number(o.separation));
-  check(o.hidden >= 0, "--hidden must be >= 0, got " + std::to_string(o.hidden));
+  check_non_negative("--hidden", o.hidden);
 
   o.losses = split_list(losses);
   o.optimizers = split_list(optimizers);
   check(!o.losses.empty(), "--losses is empty");
   for (const auto& name : o.losses) check_loss(name, o.classes);
   check_optimizer("--optimizer", o.optimizer);
-  check_rate("--lr", o.lr);
-  check_positive("--epochs", o.epochs);
-  check_positive("--batch", o.batch);
+  check_positive_finite("--lr", o.lr);
+  check_at_least("--epochs", o.epochs, 1);
+  check_at_least("--batch", o.batch, 1);
 
   check(!o.optimizers.empty(), "--optimizers is empty");
   for (const auto& name : o.optimizers) check_optimizer("--optimizers", name);
   for (std::size_t i = 0; i < o.optimizers.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
       check(o.optimizers[i] != o.optimizers[j], "--optimizers names " + o.optimizers[i] + " twice");
-  check_positive("--curve-epochs", o.curve_epochs);
-  check_rate("--sgd-lr", o.sgd_lr);
-  check_rate("--adam-lr", o.adam_lr);
+  check_at_least("--curve-epochs", o.curve_epochs, 1);
+  check_positive_finite("--sgd-lr", o.sgd_lr);
+  check_positive_finite("--adam-lr", o.adam_lr);
   check(o.momentum >= 0.0 && o.momentum < 1.0,
         "--momentum must be in [0, 1), got " + format_number(o.momentum));
   check(o.clip >= 0.0 && o.clip <= 1.0, "--clip must be in [0, 1], got " + format_number(o.clip));
@@ -293,13 +227,14 @@ Options parse_options(const std::vector<std::string>& args) {
         "--png-height must be in [150, 10000], got " + std::to_string(o.png_height));
   check((o.csv.empty() && o.png.empty()) || o.run_optimizers(),
         "--csv and --png write the curves of part 2, which --part " + o.part + " does not run");
-  const std::vector<std::pair<std::string, std::string>> files = {
-      {"--json", o.json}, {"--csv", o.csv}, {"--png", o.png}};
-  for (std::size_t i = 0; i < files.size(); ++i)
-    for (std::size_t j = 0; j < i; ++j)
-      check(files[i].second.empty() || files[i].second != files[j].second,
-            files[j].first + " and " + files[i].first + " name the same file");
+  output_files(o).check_distinct();
   return o;
+}
+
+OutputFiles output_files(const Options& o) {
+  OutputFiles files;
+  files.add("--json", o.json).add("--csv", o.csv).add("--png", o.png);
+  return files;
 }
 
 }  // namespace imbalanced

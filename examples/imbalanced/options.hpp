@@ -5,10 +5,9 @@
 #include <string>
 #include <vector>
 
-namespace imbalanced {
+#include "common/cli.hpp"
 
-/// `v` as `operator<<` prints it (6 significant digits), for messages.
-std::string format_number(double v);
+namespace imbalanced {
 
 /// Process exit codes (also listed in --help).
 enum ExitCode : int { exit_ok = 0, exit_error = 2 };
@@ -62,7 +61,7 @@ struct Options {
 /// one-line message for anything malformed or out of range.
 Options parse_options(const std::vector<std::string>& args);
 
-/// The command line as one shell-quoted string (for the JSON record).
-std::string quote_command(const std::vector<std::string>& args);
+/// The output files (--json, --csv, --png), each with its option.
+deepsolve::examples::OutputFiles output_files(const Options& o);
 
 }  // namespace imbalanced

@@ -80,9 +80,9 @@ std::vector<std::int64_t> class_counts(std::int64_t n, const std::vector<double>
   for (std::size_t i = 0; given < n; ++i, ++given) ++counts[remainders[i].second];
   for (std::size_t k = 0; k < counts.size(); ++k)
     if (counts[k] == 0)
-      throw std::invalid_argument(what + " is too small for the class priors: class " +
-                                  std::to_string(k) + " (prior " +
-                                  format_number(priors[k] / total) + ") would get no sample");
+      throw std::invalid_argument(
+          what + " is too small for the class priors: class " + std::to_string(k) + " (prior " +
+          deepsolve::examples::format_number(priors[k] / total) + ") would get no sample");
   return counts;
 }
 

@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <sstream>
 
-#include "plot.hpp"
-#include "png.hpp"
+#include "common/output.hpp"
+#include "common/plot.hpp"
 
 namespace imbalanced {
 
@@ -197,20 +197,22 @@ std::string to_json(const std::vector<LossStudy>& losses, const OptimizerStudy* 
   } else {
     j["optimizers"] = nullptr;
   }
-  return j.dump(2) + "\n";
+  return deepsolve::examples::json_text(j);
 }
 
 std::string curves_csv(const OptimizerStudy& study) {
-  std::string out = "optimizer,epoch,train_loss,test_loss\n";
+  using deepsolve::examples::Csv;
+  Csv csv({"optimizer", "epoch", "train_loss", "test_loss"});
   for (const auto& r : study.runs)
     for (std::size_t e = 0; e < r.curve.train_loss.size(); ++e)
-      out += r.optimizer + "," + std::to_string(e) + "," + format("%.10g", r.curve.train_loss[e]) +
-             "," + format("%.10g", r.curve.test_loss[e]) + "\n";
-  return out;
+      csv.row({r.optimizer, std::to_string(e), Csv::number(r.curve.train_loss[e]),
+               Csv::number(r.curve.test_loss[e])});
+  return csv.text();
 }
 
 std::string curves_png(const OptimizerStudy& study, const Options& o) {
-  LinePlot plot;
+  namespace ex = deepsolve::examples;
+  ex::LinePlot plot;
   plot.title = study.problem->name + " " + curve_loss() + ": train (solid), test (dashed)";
   plot.x_label = "epoch";
   plot.y_label = "loss";
@@ -219,13 +221,14 @@ std::string curves_png(const OptimizerStudy& study, const Options& o) {
     const auto& r = study.runs[i];
     std::vector<double> epochs(r.curve.train_loss.size());
     for (std::size_t e = 0; e < epochs.size(); ++e) epochs[e] = static_cast<double>(e);
-    plot.series.push_back({r.optimizer + " train", epochs, r.curve.train_loss, palette(i), false});
-    plot.series.push_back({r.optimizer + " test", epochs, r.curve.test_loss, palette(i), true});
+    plot.series.push_back(
+        {r.optimizer + " train", epochs, r.curve.train_loss, ex::palette(i), false});
+    plot.series.push_back({r.optimizer + " test", epochs, r.curve.test_loss, ex::palette(i), true});
     if (!r.curve.train_loss.empty()) start = std::max(start, r.curve.train_loss.front());
   }
   // A diverging optimizer must not squash the others: the axis stops a little above the start.
   if (start > 0) plot.y_max = 1.25 * start;
-  return encode_png(render(plot, o.png_width, o.png_height));
+  return ex::plot_png(plot, o.png_width, o.png_height);
 }
 
 }  // namespace imbalanced

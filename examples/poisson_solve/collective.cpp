@@ -17,18 +17,6 @@ int size_of(MPI_Comm comm) {
   return size;
 }
 
-void agree(MPI_Comm comm, const std::string& error) {
-  const int rank = rank_of(comm), size = size_of(comm);
-  int mine = error.empty() ? size : rank, first = size;
-  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
-  if (first == size) return;
-  int length = rank == first ? static_cast<int>(error.size()) : 0;
-  MPI_Bcast(&length, 1, MPI_INT, first, comm);
-  std::string message = rank == first ? error : std::string(static_cast<std::size_t>(length), ' ');
-  MPI_Bcast(message.data(), length, MPI_CHAR, first, comm);
-  throw UsageError(message);
-}
-
 bool all_ranks_failed(MPI_Comm comm, double timeout_s) {
   if (size_of(comm) == 1) return true;
   int one = 1, sum = 0, done = 0;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "collective.hpp"
+#include "common/cli.hpp"
 #include "deepsolve/learned/atomic_file.hpp"
 #include "deepsolve/solvers/io.hpp"
 #include "deepsolve/solvers/petsc/classical.hpp"
@@ -28,6 +29,8 @@ namespace {
 
 namespace petsc = deepsolve::petsc;
 namespace ds = deepsolve::solvers;
+namespace dl = deepsolve::learned;
+namespace ex = deepsolve::examples;
 
 /// A right-hand side whose null-space component is at most this fraction of ||b|| is compatible
 /// (rounding, or a field projected before it was saved); it is still projected out exactly.
@@ -83,17 +86,8 @@ void print0(const std::string& text) {
   std::fflush(stdout);
 }
 
-std::string one_line(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  return s;
-}
-
 void print_error(const std::string& message) {
-  std::fflush(stdout);
-  std::fprintf(stderr, "poisson_solve: error: %s\n", one_line(message).c_str());
-  std::fflush(stderr);
+  ex::print_error("poisson_solve", message);
 }
 
 /// An exception's message; for a PETSc error, PETSc's own text for it first.
@@ -101,23 +95,17 @@ std::string describe(const std::exception& e) {
   if (const auto* pe = dynamic_cast<const petsc::Error*>(&e)) {
     char* specific = nullptr;
     PetscErrorMessage(pe->code(), nullptr, &specific);
-    if (specific && *specific) return one_line(specific) + " [" + e.what() + "]";
+    if (specific && *specific) return ex::one_line(specific) + " [" + e.what() + "]";
   }
   return e.what();
 }
 
 /// Rank 0 runs `write`; every rank learns whether it worked.
 template <class F>
-void write_on_rank0(MPI_Comm errcomm, F&& write) {
-  std::string error;
-  if (rank_of(errcomm) == 0) {
-    try {
-      write();
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-  }
-  agree(errcomm, error);
+void write_on_rank0(const dl::DataParallel& errors, F&& write) {
+  dl::collectively(errors, [&] {
+    if (errors.is_root()) write();
+  });
 }
 
 bool wants_solver_output(const std::vector<std::string>& petsc_args) {
@@ -196,29 +184,27 @@ void warn_unused_petsc_options() {
 int run(const Arguments& args, MPI_Comm errcomm) {
   const MPI_Comm comm = PETSC_COMM_WORLD;
   const int rank = rank_of(comm);
+  const dl::DataParallel errors(errcomm);
 
-  // 1. Everything that can be checked before a collective PETSc call.
+  // 1. Everything that can be checked before a collective PETSc call; the output paths first
+  // (rank 0 writes them), so that a bad one fails before any work.
   Options options;
-  collectively(errcomm, [&] { options = parse_options(args.cli); });
+  dl::collectively(errors, [&] { options = parse_options(args.cli); });
   if (!options.help.empty()) {
     print0(options.help);
     return exit_converged;
   }
   const Options& o = options;
-  ProblemInput input;
-  collectively(errcomm, [&] {
-    input = load_problem(o, size_of(comm));
-    if (rank == 0) {
-      if (!o.json_file.empty()) check_writable("--json", o.json_file);
-      if (!o.write_cells.empty()) check_writable("--write-cells", o.write_cells);
-      if (!o.write_rhs.empty()) check_writable("--write-rhs", o.write_rhs);
-    }
+  dl::collectively(errors, [&] {
+    if (rank == 0) output_files(o).check_writable();
   });
+  ProblemInput input;
+  dl::collectively(errors, [&] { input = load_problem(o, size_of(comm)); });
   // The DCDM network: loaded on every rank, which each apply it to the whole grid. A missing or
   // corrupt file, or a model of the other dimension, is bad input like any other.
   DcdmNetwork network;
   if (!o.dcdm_model.empty())
-    collectively(errcomm, [&] { network = load_dcdm_network(o, *input.grid, rank); });
+    dl::collectively(errors, [&] { network = load_dcdm_network(o, *input.grid, rank); });
 
   Report report;
   report.command_line = args.all;
@@ -295,10 +281,10 @@ int run(const Arguments& args, MPI_Comm errcomm) {
   report.apply_s = time_matrix_free_apply(problem, b);
 
   if (!o.write_cells.empty())
-    write_on_rank0(errcomm, [&] { ds::write_cell_types(o.write_cells, grid); });
+    write_on_rank0(errors, [&] { ds::write_cell_types(o.write_cells, grid); });
   if (!o.write_rhs.empty()) {
     const std::vector<double> full = problem.gather_to_all(b);
-    write_on_rank0(errcomm, [&] { ds::write_petsc_vector(o.write_rhs, full); });
+    write_on_rank0(errors, [&] { ds::write_petsc_vector(o.write_rhs, full); });
   }
 
   std::vector<std::string> solvers = o.solvers;
@@ -355,9 +341,8 @@ int run(const Arguments& args, MPI_Comm errcomm) {
   if (!all_converged) print0("\nsome solvers did not converge (exit status 3)\n");
 
   if (!o.json_file.empty())
-    write_on_rank0(errcomm, [&] {
-      deepsolve::learned::write_file_atomically(o.json_file, json_text(report));
-    });
+    write_on_rank0(
+        errors, [&] { deepsolve::learned::write_file_atomically(o.json_file, json_text(report)); });
   return report.exit_code;
 }
 
@@ -394,7 +379,7 @@ int main(int argc, char** argv) {
     const std::string message = describe(e);
     if (!all_ranks_failed(errcomm, kAgreeTimeout)) {
       std::fprintf(stderr, "poisson_solve: error on rank %d: %s (aborting all ranks)\n", rank,
-                   one_line(message).c_str());
+                   ex::one_line(message).c_str());
       std::fflush(stderr);
       MPI_Abort(PETSC_COMM_WORLD, exit_error);
     }

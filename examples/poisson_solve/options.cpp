@@ -14,26 +14,11 @@
 
 namespace poisson_solve {
 
+using namespace deepsolve::examples;
+
 namespace {
 
 const char* const kFaceNames[6] = {"x-lo", "x-hi", "y-lo", "y-hi", "z-lo", "z-hi"};
-
-std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream in(text);
-  while (std::getline(in, item, ',')) {
-    const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
-    out.push_back(b == std::string::npos ? std::string() : item.substr(b, e - b + 1));
-  }
-  return out;
-}
 
 std::string footer() {
   std::ostringstream s;
@@ -77,16 +62,6 @@ Examples:
   poisson_solve --dim 2 --size 64 --solvers jacobi,dcdm-jacobi,dcdm --dcdm-model my_model.pt
   poisson_solve --geometry empty --rhs manufactured --size 32   (also reports the error vs the
                                                                  exact solution))";
-  return s.str();
-}
-
-void check(bool ok, const std::string& message) {
-  if (!ok) throw std::invalid_argument(message);
-}
-
-std::string number(double v) {
-  std::ostringstream s;
-  s << v;
   return s.str();
 }
 
@@ -135,11 +110,7 @@ Options parse_options(const std::vector<std::string>& args) {
       "with obstacles, with deepsolve's CG and PETSc's classical solvers, and prints one row\n"
       "per solver.";
   CLI::App app{description, "poisson_solve"};
-  app.set_help_flag("-h,--help", "Print this help and exit");
-  app.get_formatter()->column_width(28);
-  app.footer(footer());
-  // A repeated option: the last one wins, as in most Unix tools.
-  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  setup_app(app, 28, footer());
 
   app.add_option("--dim", o.dim, "Grid dimension: 2 or 3")->capture_default_str();
   app.add_option("--size", o.size, "Cells per axis")->capture_default_str();
@@ -222,42 +193,27 @@ Options parse_options(const std::vector<std::string>& args) {
          "or VecLoad in a PETSc program)")
       ->type_name("FILE");
 
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::CallForHelp&) {
-    o.help = app.help();
-    return o;
-  } catch (const CLI::ParseError& e) {
-    throw std::invalid_argument(std::string(e.what()) + " (see --help)");
-  }
+  o.help = parse(app, args);
+  if (!o.help.empty()) return o;
 
   // Checks, each naming the option.
   check(o.dim == 2 || o.dim == 3, "--dim must be 2 or 3, got " + std::to_string(o.dim));
-  check(o.size >= 1, "--size must be at least 1, got " + std::to_string(o.size));
+  check_at_least("--size", o.size, 1);
   const char* axis_flag[3] = {"--nx", "--ny", "--nz"};
   const CLI::Option* axis_opt[3] = {nx, ny, nz};
   for (int d = 0; d < 3; ++d) {
     if (axis_opt[d]->count() == 0) continue;
-    check(o.axis_size[d] >= 1,
-          std::string(axis_flag[d]) + " must be at least 1, got " + std::to_string(o.axis_size[d]));
+    check_at_least(axis_flag[d], o.axis_size[d], 1);
   }
   check(o.dim == 3 || nz->count() == 0, "--nz does not apply to a 2D grid (--dim 2)");
-  if (spacing->count())
-    check(o.spacing > 0.0 && std::isfinite(o.spacing),
-          "--spacing must be positive and finite, got " + number(o.spacing));
+  if (spacing->count()) check_positive_finite("--spacing", o.spacing);
   o.geometry_given = geometry->count() > 0;
   check(!(o.geometry_given && !o.cells_file.empty()),
         "--geometry and --cells both give the obstacles; use one");
-  if (o.cells_file.empty()) {
-    const auto names = deepsolve::solvers::geometry_names();
-    check(std::find(names.begin(), names.end(), o.geometry) != names.end(),
-          "--geometry: unknown geometry '" + o.geometry + "' (valid: " + join(names) + ")");
-  }
+  if (o.cells_file.empty())
+    check_choice("--geometry", "geometry", o.geometry, deepsolve::solvers::geometry_names());
   auto check_bc = [](const std::string& flag, const std::string& v) {
-    check(v == "dirichlet" || v == "neumann",
-          flag + ": unknown boundary condition '" + v + "' (valid: dirichlet, neumann)");
+    check_choice(flag, "boundary condition", v, {"dirichlet", "neumann"});
   };
   check_bc("--bc", o.bc);
   for (int f = 0; f < 6; ++f) {
@@ -266,9 +222,8 @@ Options parse_options(const std::vector<std::string>& args) {
     check(o.dim == 3 || f < 4,
           std::string("--bc-") + kFaceNames[f] + " does not apply to a 2D grid");
   }
-  const std::vector<std::string> rhs_kinds{"random", "manufactured", "point", "ones", "file"};
-  check(std::find(rhs_kinds.begin(), rhs_kinds.end(), o.rhs) != rhs_kinds.end(),
-        "--rhs: unknown right-hand side '" + o.rhs + "' (valid: " + join(rhs_kinds) + ")");
+  check_choice("--rhs", "right-hand side", o.rhs,
+               {"random", "manufactured", "point", "ones", "file"});
   if (rhs_file->count()) {
     check(rhs->count() == 0 || o.rhs == "file", "--rhs-file conflicts with --rhs " + o.rhs);
     o.rhs = "file";
@@ -277,7 +232,7 @@ Options parse_options(const std::vector<std::string>& args) {
   check(point->count() == 0 || o.rhs == "point", "--point applies only to --rhs point");
 
   // The DCDM options, then the solver list (whose default includes dcdm only when it has a model).
-  check(o.dcdm_window >= 0, "--dcdm-window must be >= 0, got " + std::to_string(o.dcdm_window));
+  check_non_negative("--dcdm-window", o.dcdm_window);
   const bool cuda_n = o.dcdm_device.rfind("cuda:", 0) == 0 && o.dcdm_device.size() > 5 &&
                       o.dcdm_device.find_first_not_of("0123456789", 5) == std::string::npos;
   check(o.dcdm_device == "cpu" || o.dcdm_device == "cuda" || o.dcdm_device == "auto" || cuda_n,
@@ -298,7 +253,7 @@ Options parse_options(const std::vector<std::string>& args) {
   if (solvers == "all") {
     o.solvers = default_solver_names(o.dcdm_model);
   } else {
-    for (const auto& name : split_list(solvers)) {
+    for (const auto& name : split_list(solvers, /*keep_empty=*/true)) {
       check(!name.empty(), "--solvers: empty solver name in '" + solvers + "'");
       check(std::find(valid.begin(), valid.end(), name) != valid.end(),
             "--solvers: unknown solver '" + name + "' (valid: " + join(valid) + ", or all)");
@@ -323,15 +278,23 @@ Options parse_options(const std::vector<std::string>& args) {
         "--dcdm-window applies only to the dcdm solvers, and " + none_runs);
   check(runs(is_dcdm_solver) || dcdm_max_it->count() == 0,
         "--dcdm-max-it applies only to the dcdm solvers, and " + none_runs);
-  check(dcdm_max_it->count() == 0 || o.dcdm_max_iterations >= 0,
-        "--dcdm-max-it must be >= 0, got " + std::to_string(o.dcdm_max_iterations));
+  if (dcdm_max_it->count()) check_non_negative("--dcdm-max-it", o.dcdm_max_iterations);
   if (!network) o.dcdm_model.clear();
-  check(o.rtol >= 0.0 && o.rtol < 1.0, "--rtol must be in [0, 1), got " + number(o.rtol));
+  check(o.rtol >= 0.0 && o.rtol < 1.0, "--rtol must be in [0, 1), got " + format_number(o.rtol));
   check(o.atol >= 0.0 && std::isfinite(o.atol),
-        "--atol must be finite and >= 0, got " + number(o.atol));
+        "--atol must be finite and >= 0, got " + format_number(o.atol));
   check(o.rtol > 0.0 || o.atol > 0.0, "--rtol and --atol are both zero: no solve could stop");
-  check(o.max_iterations >= 0, "--max-it must be >= 0, got " + std::to_string(o.max_iterations));
+  check_non_negative("--max-it", o.max_iterations);
+  output_files(o).check_distinct();
   return o;
+}
+
+OutputFiles output_files(const Options& o) {
+  OutputFiles files;
+  files.add("--json", o.json_file)
+      .add("--write-cells", o.write_cells)
+      .add("--write-rhs", o.write_rhs);
+  return files;
 }
 
 }  // namespace poisson_solve

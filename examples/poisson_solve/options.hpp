@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/cli.hpp"
+
 namespace poisson_solve {
 
 /// Process exit codes (also listed in --help).
@@ -59,5 +61,8 @@ bool is_dcdm_solver(const std::string& name);
 /// Parses the CLI11 part of the command line (args[0] is the program name). Throws
 /// std::invalid_argument with a one-line message for anything malformed or out of range.
 Options parse_options(const std::vector<std::string>& args);
+
+/// The files a run writes (--json, --write-cells, --write-rhs), each with its option.
+deepsolve::examples::OutputFiles output_files(const Options& o);
 
 }  // namespace poisson_solve

@@ -1,12 +1,9 @@
 #include "problem.hpp"
 
 #include <petscsys.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <sstream>
 #include <stdexcept>
 
@@ -74,15 +71,6 @@ std::string cell_label(const Grid& grid, std::int64_t index) {
                      k = index / (std::int64_t(n[0]) * n[1]);
   return std::to_string(i) + "," + std::to_string(j) +
          (grid.dim() == 3 ? "," + std::to_string(k) : "");
-}
-
-void check_writable(const std::string& option, const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  const std::string dir =
-      slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  if (::access(dir.c_str(), W_OK) != 0)
-    throw std::runtime_error(option + " " + path + ": cannot write into folder '" + dir + "' (" +
-                             std::strerror(errno) + ")");
 }
 
 ProblemInput load_problem(const Options& o, int nranks) {

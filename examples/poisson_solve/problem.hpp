@@ -45,7 +45,4 @@ std::string shape(const Grid& grid);
 /// "i,j,k" (or "i,j" in 2D) for a natural-ordering index.
 std::string cell_label(const Grid& grid, std::int64_t index);
 
-/// Checks that the folder `path` would be written into exists and is writable.
-void check_writable(const std::string& option, const std::string& path);
-
 }  // namespace poisson_solve

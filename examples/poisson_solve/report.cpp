@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/output.hpp"
 #include "deepsolve/solvers/config.hpp"
 #include "deepsolve/solvers/dcdm/model_file.hpp"
 
@@ -216,7 +217,7 @@ std::string json_text(const Report& r) {
       {"results", rows},
       {"all_converged", all_converged},
       {"exit_code", r.exit_code}};
-  return out.dump(2) + "\n";
+  return deepsolve::examples::json_text(out);
 }
 
 }  // namespace poisson_solve

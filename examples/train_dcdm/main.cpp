@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cli.hpp"
 #include "deepsolve/learned/config.hpp"
 #include "deepsolve/learned/training/distributed.hpp"
 #include "deepsolve/learned/training/trainer.hpp"
@@ -17,17 +18,10 @@
 
 namespace {
 
-std::string one_line(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  return s;
-}
+namespace ex = deepsolve::examples;
 
 void print_error(const std::string& message) {
-  std::fflush(stdout);
-  std::fprintf(stderr, "train_dcdm: error: %s\n", one_line(message).c_str());
-  std::fflush(stderr);
+  ex::print_error("train_dcdm", message);
 }
 
 int run(int argc, char** argv) {
@@ -42,6 +36,8 @@ int run(int argc, char** argv) {
       if (dp.is_root()) std::fputs(o.help.c_str(), stdout);
       return train_dcdm::exit_ok;
     }
+    // A bad output path fails now, not after the dataset and the first epoch.
+    dl::collectively(dp, [&] { train_dcdm::output_files(o).check_writable(); });
     train_dcdm::train(o, args, dp);
     return train_dcdm::exit_ok;
   } catch (const dl::TrainingDiverged& e) {
@@ -54,7 +50,7 @@ int run(int argc, char** argv) {
     // Only this rank may have failed; the others may be waiting in a collective call.
     if (dp.size() > 1) {
       std::fprintf(stderr, "train_dcdm: error: [rank %d] %s\n", dp.rank(),
-                   one_line(e.what()).c_str());
+                   ex::one_line(e.what()).c_str());
       std::fflush(stderr);
 #if DEEPSOLVE_LEARNED_WITH_MPI
       MPI_Abort(MPI_COMM_WORLD, train_dcdm::exit_error);

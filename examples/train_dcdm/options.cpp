@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include <sys/stat.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -13,23 +14,9 @@
 
 namespace train_dcdm {
 
+using namespace deepsolve::examples;
+
 namespace {
-
-std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
-
-void check(bool ok, const std::string& message) {
-  if (!ok) throw std::invalid_argument(message);
-}
-
-std::string number(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
 
 const char* const kFooter = R"(
 What it does: builds the grid, loads the dataset (or generates it once with Lanczos and saves it,
@@ -70,34 +57,13 @@ bool optimizer_has_momentum(const std::string& name) {
          deepsolve::learned::optimizer_defaults(name).count("momentum") > 0;
 }
 
-std::string quote_command(const std::vector<std::string>& args) {
-  std::string out;
-  for (const auto& a : args) {
-    if (!out.empty()) out += ' ';
-    const bool plain = !a.empty() && a.find_first_not_of(
-                                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                         "0123456789-_./=:,+@%") == std::string::npos;
-    if (plain) {
-      out += a;
-      continue;
-    }
-    out += '\'';
-    for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    out += '\'';
-  }
-  return out;
-}
-
 Options parse_options(const std::vector<std::string>& args) {
   Options o;
   CLI::App app{
       "train_dcdm: trains the DCDM network (Kaneda et al., ICML 2023) for one grid, on a dataset\n"
       "of Ritz-vector right-hand sides, and saves it as a deepsolve model file.",
       "train_dcdm"};
-  app.set_help_flag("-h,--help", "Print this help and exit");
-  app.get_formatter()->column_width(30);
-  app.footer(kFooter);
-  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  setup_app(app, 30, kFooter);
 
   const std::string grid = "Grid", data = "Dataset", net = "Network", train = "Training",
                     output = "Output";
@@ -257,35 +223,22 @@ Options parse_options(const std::vector<std::string>& args) {
       ->group(output);
   app.add_flag("--quiet", o.quiet, "Print only errors")->group(output);
 
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::CallForHelp&) {
-    o.help = app.help();
-    return o;
-  } catch (const CLI::ParseError& e) {
-    throw std::invalid_argument(std::string(e.what()) + " (see --help)");
-  }
+  o.help = parse(app, args);
+  if (!o.help.empty()) return o;
 
   check(o.dim == 2 || o.dim == 3, "--dim must be 2 or 3, got " + std::to_string(o.dim));
-  check(o.size >= 1, "--size must be at least 1, got " + std::to_string(o.size));
+  check_at_least("--size", o.size, 1);
   o.geometry_given = geometry->count() > 0;
   check(!(o.geometry_given && !o.cells_file.empty()),
         "--geometry and --cells both give the obstacles; use one");
-  if (o.cells_file.empty()) {
-    const auto names = deepsolve::solvers::geometry_names();
-    check(std::find(names.begin(), names.end(), o.geometry) != names.end(),
-          "--geometry: unknown geometry '" + o.geometry + "' (valid: " + join(names) + ")");
-  }
-  check(o.bc == "dirichlet" || o.bc == "neumann",
-        "--bc: unknown boundary condition '" + o.bc + "' (valid: dirichlet, neumann)");
+  if (o.cells_file.empty())
+    check_choice("--geometry", "geometry", o.geometry, deepsolve::solvers::geometry_names());
+  check_choice("--bc", "boundary condition", o.bc, {"dirichlet", "neumann"});
 
   o.lanczos_steps_given = lanczos->count() > 0;
   o.samples_given = samples->count() > 0;
-  check(o.lanczos_steps >= 1,
-        "--lanczos-steps must be at least 1, got " + std::to_string(o.lanczos_steps));
-  check(o.samples >= 1, "--samples must be at least 1, got " + std::to_string(o.samples));
+  check_at_least("--lanczos-steps", o.lanczos_steps, 1);
+  check_at_least("--samples", o.samples, 1);
 
   check(o.architecture == "cnn" || o.architecture == "vcycle",
         "--architecture: unknown architecture '" + o.architecture + "' (valid: cnn, vcycle)");
@@ -321,39 +274,45 @@ Options parse_options(const std::vector<std::string>& args) {
   check(o.activation == "relu" || o.activation == "leaky_relu" || o.activation == "tanh",
         "--activation: unknown activation '" + o.activation + "' (valid: relu, leaky_relu, tanh)");
 
-  check(o.epochs >= 1, "--epochs must be at least 1, got " + std::to_string(o.epochs));
-  check(o.batch >= 1, "--batch must be at least 1, got " + std::to_string(o.batch));
-  check(o.lr > 0.0 && std::isfinite(o.lr), "--lr must be positive and finite, got " + number(o.lr));
-  check(deepsolve::learned::is_optimizer_name(o.optimizer),
-        "--optimizer: unknown optimizer '" + o.optimizer +
-            "' (valid: " + join(deepsolve::learned::optimizer_names()) + ")");
+  check_at_least("--epochs", o.epochs, 1);
+  check_at_least("--batch", o.batch, 1);
+  check_positive_finite("--lr", o.lr);
+  check_choice("--optimizer", "optimizer", o.optimizer, deepsolve::learned::optimizer_names());
   check(momentum->count() == 0 || optimizer_has_momentum(o.optimizer),
         "--momentum applies only to optimizers with momentum (sgd, sgd-clip)");
   check(o.momentum >= 0.0 && o.momentum < 1.0,
-        "--momentum must be in [0, 1), got " + number(o.momentum));
+        "--momentum must be in [0, 1), got " + format_number(o.momentum));
   try {
     o.lr_schedule =
         deepsolve::learned::to_string(deepsolve::learned::parse_lr_schedule(o.lr_schedule));
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(std::string("--lr-schedule: ") + e.what());
   }
-  check(o.patience >= 0, "--patience must be >= 0, got " + std::to_string(o.patience));
+  check_non_negative("--patience", o.patience);
   check(o.min_delta >= 0.0 && std::isfinite(o.min_delta),
-        "--min-delta must be >= 0 and finite, got " + number(o.min_delta));
+        "--min-delta must be >= 0 and finite, got " + format_number(o.min_delta));
   check(o.validation_fraction >= 0.0 && o.validation_fraction < 1.0,
-        "--validation-fraction must be in [0, 1), got " + number(o.validation_fraction));
-  check(o.threads >= 0, "--threads must be >= 0, got " + std::to_string(o.threads));
+        "--validation-fraction must be in [0, 1), got " + format_number(o.validation_fraction));
+  check_non_negative("--threads", o.threads);
 
   check(!o.out.empty(), "--out MODEL is required (where the trained model goes)");
   if (o.checkpoint.empty()) o.checkpoint = o.out + ".ckpt";
   check(o.checkpoint != o.out, "--checkpoint and --out name the same file");
-  check(o.checkpoint_every >= 1,
-        "--checkpoint-every must be at least 1, got " + std::to_string(o.checkpoint_every));
+  check_at_least("--checkpoint-every", o.checkpoint_every, 1);
   check(o.log.empty() || (o.log != o.out && o.log != o.checkpoint),
         "--log names the same file as --out or --checkpoint");
   check(o.dataset.empty() || (o.dataset != o.out && o.dataset != o.checkpoint),
         "--dataset names the same file as --out or --checkpoint");
   return o;
+}
+
+OutputFiles output_files(const Options& o) {
+  OutputFiles files;
+  files.add("--out", o.out).add("--checkpoint", o.checkpoint).add("--log", o.log);
+  struct stat st {};
+  if (!o.dataset.empty() && (::stat(o.dataset.c_str(), &st) != 0 || S_ISDIR(st.st_mode)))
+    files.add("--dataset", o.dataset);
+  return files;
 }
 
 }  // namespace train_dcdm

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "common/cli.hpp"
+
 namespace train_dcdm {
 
 /// Process exit codes (also listed in --help).
@@ -66,6 +68,10 @@ Options parse_options(const std::vector<std::string>& args);
 bool optimizer_has_momentum(const std::string& name);
 
 /// The command line as one shell-quoted string (for the model's metadata).
-std::string quote_command(const std::vector<std::string>& args);
+using deepsolve::examples::quote_command;
+
+/// The files a run writes, each with its option: --out, --checkpoint, --log, and --dataset when it
+/// is to be generated (it does not exist, or names a folder).
+deepsolve::examples::OutputFiles output_files(const Options& o);
 
 }  // namespace train_dcdm

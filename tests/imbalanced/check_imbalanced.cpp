@@ -2,14 +2,12 @@
 //   check_imbalanced run RUN.json RUN.csv RUN.png WIDTH HEIGHT [F1_SLACK]
 //     JSON: every metric of every run in [0, 1]; every training lowered its training loss and did
 //     not diverge; the curves have one value per epoch plus the start. CSV: the part 2 curves of
-//     the JSON, row by row. PNG: the signature, IHDR of WIDTH x HEIGHT RGB, every chunk's CRC,
-//     IDAT inflating to HEIGHT rows of 1 + 3 WIDTH bytes, and more than a few colours (the curves
-//     were drawn). With F1_SLACK: on the binary problem, anyloss-f1's F1 >= cross-entropy's -
-//     slack.
+//     the JSON, row by row. PNG: read back by libpng, WIDTH x HEIGHT pixels, and more than a few
+//     colours (the curves were drawn). With F1_SLACK: on the binary problem, anyloss-f1's F1 >=
+//     cross-entropy's - slack.
 //   check_imbalanced same A.json B.json
 //     Two runs of the same command: the same numbers (every field but the timings).
 // Prints what failed and exits 1, or exits 0.
-#include <zlib.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -22,6 +20,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "common/image.hpp"
 
 namespace {
 
@@ -70,64 +70,25 @@ void check_curve(const nlohmann::json& c, std::int64_t epochs, const std::string
              train.back().dump() + ")");
 }
 
-std::uint32_t u32(const std::string& s, std::size_t at) {
-  return (static_cast<std::uint32_t>(static_cast<unsigned char>(s[at])) << 24) |
-         (static_cast<std::uint32_t>(static_cast<unsigned char>(s[at + 1])) << 16) |
-         (static_cast<std::uint32_t>(static_cast<unsigned char>(s[at + 2])) << 8) |
-         static_cast<std::uint32_t>(static_cast<unsigned char>(s[at + 3]));
-}
-
-void check_png(const std::string& path, std::uint32_t width, std::uint32_t height) {
-  const std::string png = read_file(path);
-  expect(png.size() > 33 && png.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0,
-         path + ": no PNG signature");
-  if (failures) return;
-  std::string idat;
-  bool header = false, end = false;
-  for (std::size_t at = 8; at + 12 <= png.size() && !end;) {
-    const std::uint32_t length = u32(png, at);
-    const std::string type = png.substr(at + 4, 4);
-    if (at + 12 + length > png.size()) {
-      expect(false, path + ": chunk " + type + " runs past the end of the file");
-      return;
-    }
-    const std::string data = png.substr(at + 8, length);
-    const uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(png.data() + at + 4), length + 4);
-    expect(crc == u32(png, at + 8 + length), path + ": bad CRC of chunk " + type);
-    if (type == "IHDR") {
-      header = true;
-      expect(at == 8, path + ": IHDR is not the first chunk");
-      expect(u32(data, 0) == width && u32(data, 4) == height,
-             path + ": the image is " + std::to_string(u32(data, 0)) + "x" +
-                 std::to_string(u32(data, 4)) + ", expected " + std::to_string(width) + "x" +
-                 std::to_string(height));
-      expect(data[8] == 8 && data[9] == 2, path + ": not 8-bit RGB");
-    } else if (type == "IDAT") {
-      idat += data;
-    } else if (type == "IEND") {
-      end = true;
-      expect(at + 12 == png.size(), path + ": bytes after IEND");
-    }
-    at += 12 + length;
+// Read back with libpng (examples/common's decode_png): a valid PNG of the asked size, with more
+// than a few colours (the curves were drawn, not a blank image).
+void check_png(const std::string& path, int width, int height) {
+  deepsolve::examples::Image image(1, 1);
+  try {
+    image = deepsolve::examples::decode_png(read_file(path), path);
+  } catch (const std::exception& e) {
+    expect(false, e.what());
+    return;
   }
-  expect(header && end, path + ": no IHDR or no IEND chunk");
-  const std::size_t row = 1 + 3 * static_cast<std::size_t>(width);
-  std::vector<Bytef> raw(row * height + 1);
-  uLongf size = raw.size();
-  const int z =
-      uncompress(raw.data(), &size, reinterpret_cast<const Bytef*>(idat.data()), idat.size());
-  expect(z == Z_OK && size == row * height, path + ": IDAT does not inflate to " +
-                                                std::to_string(height) + " rows of " +
-                                                std::to_string(row) + " bytes");
-  if (failures) return;
+  expect(image.width() == width && image.height() == height,
+         path + ": the image is " + std::to_string(image.width()) + "x" +
+             std::to_string(image.height()) + ", expected " + std::to_string(width) + "x" +
+             std::to_string(height));
   std::set<std::uint32_t> colours;
-  for (std::size_t y = 0; y < height; ++y) {
-    expect(raw[y * row] == 0, path + ": a scanline with a filter other than 0");
-    for (std::size_t x = 0; x < width; ++x) {
-      const Bytef* p = &raw[y * row + 1 + 3 * x];
-      colours.insert((std::uint32_t{p[0]} << 16) | (std::uint32_t{p[1]} << 8) | p[2]);
-    }
-  }
+  const auto& bytes = image.bytes();
+  for (std::size_t i = 0; i + 2 < bytes.size(); i += 3)
+    colours.insert((std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8) |
+                   bytes[i + 2]);
   expect(colours.size() >= 5,
          path + ": only " + std::to_string(colours.size()) + " colours: the curves were not drawn");
 }
@@ -198,8 +159,7 @@ int main(int argc, char** argv) {
       check_curve(r["curve"], s["curve_epochs"], where);
     }
     check_csv(args[2], runs);
-    check_png(args[3], static_cast<std::uint32_t>(std::stoul(args[4])),
-              static_cast<std::uint32_t>(std::stoul(args[5])));
+    check_png(args[3], std::stoi(args[4]), std::stoi(args[5]));
     if (args.size() == 7) {
       const double slack = std::stod(args[6]);
       double f1_any = std::nan(""), f1_ce = std::nan("");

@@ -1,15 +1,14 @@
-// A line plot rasterised into an RgbImage: axes with numbered ticks, a light grid, solid or dashed
-// series, a legend, and text in a built-in 5x7 capitals font (lower case is drawn as upper case).
+// Line plots drawn with Cairo: axes with round tick values and their labels, a light grid, axis
+// labels, a title, solid or dashed series and a legend; saved as PNG (image.hpp).
 #pragma once
 
-#include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
 
-#include "png.hpp"
+#include "common/image.hpp"
 
-namespace imbalanced {
+namespace deepsolve::examples {
 
 struct Series {
   std::string name;
@@ -28,8 +27,14 @@ struct LinePlot {
   double y_max = std::numeric_limits<double>::quiet_NaN();
 };
 
-/// The plot as a width x height image (width >= 200, height >= 150).
-RgbImage render(const LinePlot& plot, int width, int height);
+/// The smallest plot render() draws.
+constexpr int kMinPlotWidth = 200, kMinPlotHeight = 150;
+
+/// The plot as a width x height image. Throws std::invalid_argument below 200x150 pixels.
+Image render(const LinePlot& plot, int width, int height);
+
+/// render() as a PNG file's bytes.
+std::string plot_png(const LinePlot& plot, int width, int height);
 
 /// Distinct colours for series 0, 1, 2, ... (repeats after 8).
 Rgb palette(std::size_t i);
@@ -37,4 +42,4 @@ Rgb palette(std::size_t i);
 /// A round step for about `ticks` ticks over a range of `range` (1, 2 or 5 times a power of 10).
 double nice_step(double range, int ticks);
 
-}  // namespace imbalanced
+}  // namespace deepsolve::examples
