@@ -1,6 +1,7 @@
 #include "options.hpp"
 
 #include <petscconf.h>
+#include <petscsys.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include "deepsolve/solvers/dcdm/default_models.hpp"
 #include "deepsolve/solvers/geometry.hpp"
 #include "deepsolve/solvers/petsc/classical.hpp"
+#include "deepsolve/solvers/petsc/dmda_poisson.hpp"
 
 namespace poisson_solve {
 
@@ -286,6 +288,18 @@ Options parse_options(const std::vector<std::string>& args) {
   check(o.rtol > 0.0 || o.atol > 0.0, "--rtol and --atol are both zero: no solve could stop");
   check_non_negative("--max-it", o.max_iterations);
   output_files(o).check_distinct();
+
+  // A grid bound to run out of memory is refused now, not killed by the system minutes later.
+  // Last, as it is collective: every rank reaches it or none does. Vectors: b, x, one for the
+  // apply timing, CG's work space, the exact solution of --rhs manufactured.
+  if (PetscInitializeCalled) {
+    std::array<int, 3> n{};
+    for (int d = 0; d < 3; ++d) n[d] = o.axis_size[d] > 0 ? o.axis_size[d] : o.size;
+    const int vectors = 7 + (o.rhs == "manufactured" ? 1 : 0);
+    deepsolve::petsc::DmdaPoisson::check_memory(PETSC_COMM_WORLD, o.dim, n, vectors, false,
+                                                "lower --size (or --nx/--ny/--nz), or run on "
+                                                "more nodes");
+  }
   return o;
 }
 

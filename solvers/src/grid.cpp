@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "deepsolve/learned/memory.hpp"
+
 namespace deepsolve::solvers {
 
 std::string to_string(CellType t) {
@@ -31,6 +33,24 @@ Boundary boundary_from_string(const std::string& name) {
                               "' (expected dirichlet or neumann)");
 }
 
+namespace {
+
+std::string shape_text(int dim, const std::array<int, 3>& n) {
+  return std::to_string(dim) + "D " + std::to_string(n[0]) + "x" + std::to_string(n[1]) +
+         (dim == 3 ? "x" + std::to_string(n[2]) : std::string());
+}
+
+}  // namespace
+
+std::uint64_t Grid::estimated_bytes(int dim, std::array<int, 3> size, bool coefficients) {
+  if (dim == 2) size[2] = 1;
+  const std::uint64_t cells = learned::checked_product(
+      {std::uint64_t(std::max(size[0], 0)), std::uint64_t(std::max(size[1], 0)),
+       std::uint64_t(std::max(size[2], 0))},
+      "a " + shape_text(dim, size) + " grid");
+  return learned::checked_product({cells, coefficients ? 9u : 1u}, "a grid's memory");
+}
+
 Grid::Grid(int dim, std::array<int, 3> size, std::array<double, 3> spacing) : dim_(dim) {
   if (dim != 2 && dim != 3)
     throw std::invalid_argument("grid dimension must be 2 or 3, got " + std::to_string(dim));
@@ -49,10 +69,16 @@ Grid::Grid(int dim, std::array<int, 3> size, std::array<double, 3> spacing) : di
       throw std::invalid_argument(msg.str());
     }
   }
+  // In double: nx * ny * nz of ints overflows 64-bit integers (2^93 at most) but not a double.
   const double cells = double(size[0]) * size[1] * size[2];
-  if (cells > 4.0e9)
-    throw std::invalid_argument("grid of " + std::to_string(cells) +
-                                " cells is larger than this build supports (4e9)");
+  if (cells > kMaxCells) {
+    std::ostringstream msg;
+    msg << "a " << shape_text(dim, size) << " grid has " << cells
+        << " cells, more than this build supports (" << kMaxCells << ")";
+    throw std::invalid_argument(msg.str());
+  }
+  learned::check_memory("a " + shape_text(dim, size) + " grid", estimated_bytes(dim, size, false),
+                        "1 byte per cell for its cell types", "use fewer cells");
   n_ = size;
   h_ = spacing;
   bc_.fill(Boundary::dirichlet);

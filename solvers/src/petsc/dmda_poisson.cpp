@@ -1,8 +1,10 @@
 #include "deepsolve/solvers/petsc/dmda_poisson.hpp"
 
 #include <cmath>
+#include <sstream>
 #include <stdexcept>
 
+#include "deepsolve/learned/memory.hpp"
 #include "deepsolve/solvers/rhs.hpp"
 #include "deepsolve/solvers/stencil.hpp"
 
@@ -23,9 +25,124 @@ PetscErrorCode shell_mult(Mat A, Vec x, Vec y) {
   return 0;
 }
 
+std::string shape_text(int dim, const std::array<int, 3>& n) {
+  return std::to_string(dim) + "D " + std::to_string(n[0]) + "x" + std::to_string(n[1]) +
+         (dim == 3 ? "x" + std::to_string(n[2]) : std::string());
+}
+
+const Grid& checked(MPI_Comm comm, const Grid& grid) {
+  DmdaPoisson::check_memory(comm, grid.dim(), grid.size(), 0, grid.has_coefficients());
+  return grid;
+}
+
+/// The memory check's verdict, the same on every rank: the lowest failing rank's message.
+enum class Failure : int { none = 0, memory = 1, argument = 2, overflow = 3 };
+
 }  // namespace
 
-DmdaPoisson::DmdaPoisson(MPI_Comm comm, const Grid& grid) : comm_(comm), grid_(grid) {
+std::int64_t DmdaPoisson::max_cells() {
+  return PETSC_MAX_INT;
+}
+
+std::uint64_t DmdaPoisson::estimated_node_bytes(int dim, std::array<int, 3> size, int ranks,
+                                                int node_ranks, int vectors, bool coefficients) {
+  if (dim == 2) size[2] = 1;
+  const std::string grid = "a " + shape_text(dim, size) + " grid";
+  // In double first: the product of three ints may overflow 64 bits.
+  const double count = double(std::max(size[0], 0)) * std::max(size[1], 0) * std::max(size[2], 0);
+  if (count > double(max_cells())) {
+    std::ostringstream msg;
+    msg << grid << " has " << count << " cells, more than this PETSc's " << 8 * sizeof(PetscInt)
+        << "-bit indices can number (" << max_cells() << ")";
+    throw std::invalid_argument(msg.str());
+  }
+  const std::uint64_t cells = learned::checked_product(
+      {std::uint64_t(std::max(size[0], 0)), std::uint64_t(std::max(size[1], 0)),
+       std::uint64_t(std::max(size[2], 0))},
+      grid);
+  ranks = std::max(ranks, 1);
+  node_ranks = std::min(std::max(node_ranks, 1), ranks);
+  // Every rank: the caller's Grid and this object's copy (1 byte per cell each, 8 more with
+  // coefficients), floating_components' flags and cell list (1 + 8).
+  const std::uint64_t replicated = 11 + (coefficients ? 16 : 0);
+  // Split over the ranks: AIJ values and column indices per nonzero, the row arrays (i, ilen,
+  // imax, diag, the preallocation), the DMDA's local-to-global map, the operator's cell classes
+  // (or its 7 weights per cell with coefficients), the vectors.
+  const std::uint64_t nonzeros = 2 * std::uint64_t(dim) + 1;
+  const std::uint64_t distributed = nonzeros * (sizeof(PetscScalar) + sizeof(PetscInt)) +
+                                    6 * sizeof(PetscInt) + 2 + (coefficients ? 56 : 0) +
+                                    sizeof(PetscScalar) * std::uint64_t(std::max(vectors, 0));
+  const std::uint64_t all =
+      learned::checked_product({cells, replicated, std::uint64_t(node_ranks)}, grid) +
+      learned::checked_product({cells, distributed}, grid) / std::uint64_t(ranks) *
+          std::uint64_t(node_ranks);
+  return all;
+}
+
+void DmdaPoisson::check_memory(MPI_Comm comm, int dim, std::array<int, 3> size, int vectors,
+                               bool coefficients, const std::string& advice) {
+  int rank = 0, ranks = 1, node_ranks = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &ranks);
+  MPI_Comm node;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+  MPI_Comm_size(node, &node_ranks);
+  MPI_Comm_free(&node);
+  if (dim == 2) size[2] = 1;
+
+  Failure failure = Failure::none;
+  std::string message;
+  try {
+    const std::uint64_t needed =
+        estimated_node_bytes(dim, size, ranks, node_ranks, vectors, coefficients);
+    if (needed >= (std::uint64_t(16) << 20)) {  // smaller ones cannot fail: skip /proc
+      const learned::AvailableMemory available = learned::available_memory();
+      const double cells = double(size[0]) * size[1] * size[2];
+      std::ostringstream what, how, fits;
+      what << "a " << shape_text(dim, size) << " grid (" << static_cast<std::uint64_t>(cells)
+           << " cells) on " << ranks << (ranks == 1 ? " MPI rank" : " MPI ranks");
+      if (ranks > 1) what << ", " << node_ranks << " of them on one node,";
+      how << std::llround(double(needed) / cells) << " bytes per cell"
+          << (ranks > 1 ? " on one node" : "") << ": the assembled matrix, the DMDA";
+      if (vectors > 0) how << " and " << vectors << " vectors";
+      how << (ranks > 1 ? " split over the ranks, " : ", ") << "the cell types"
+          << (ranks > 1 ? " on every rank" : "");
+      // The estimate is linear in the cell count: the largest cube within what is available.
+      const double side =
+          std::floor(std::pow(double(available.bytes) / (double(needed) / cells), 1.0 / dim));
+      const long n = std::lround(side);
+      fits << "at most about " << n << (dim == 3 ? "^3" : "^2") << " cells fit";
+      if (!advice.empty()) fits << ": " << advice;
+      learned::check_memory(what.str(), needed, how.str(), fits.str(), available);
+    }
+  } catch (const learned::MemoryEstimateError& e) {
+    failure = Failure::memory, message = e.what();
+  } catch (const std::invalid_argument& e) {
+    failure = Failure::argument, message = e.what();
+  } catch (const std::exception& e) {
+    failure = Failure::overflow, message = e.what();
+  }
+  // Memory may differ between nodes (and moments): every rank throws the lowest failing rank's.
+  int first = failure == Failure::none ? ranks : rank;
+  MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, comm);
+  if (first == ranks) return;
+  int header[2] = {static_cast<int>(failure), static_cast<int>(message.size())};
+  MPI_Bcast(header, 2, MPI_INT, first, comm);
+  message.resize(static_cast<std::size_t>(header[1]));
+  MPI_Bcast(message.data(), header[1], MPI_CHAR, first, comm);
+  switch (static_cast<Failure>(header[0])) {
+    case Failure::memory:
+      throw learned::MemoryEstimateError(message);
+    case Failure::argument:
+      throw std::invalid_argument(message);
+    default:
+      throw std::overflow_error(message);
+  }
+}
+
+// The check comes before grid_ copies the grid.
+DmdaPoisson::DmdaPoisson(MPI_Comm comm, const Grid& grid)
+    : comm_(comm), grid_(checked(comm, grid)) {
   try {
     create();
   } catch (...) {  // a half-built object gets no destructor call: free what exists
@@ -69,7 +186,9 @@ void DmdaPoisson::create() {
   build_null_space();
 }
 
-DmdaPoisson::~DmdaPoisson() { destroy(); }
+DmdaPoisson::~DmdaPoisson() {
+  destroy();
+}
 
 void DmdaPoisson::destroy() {
   MatNullSpaceDestroy(&null_space_);

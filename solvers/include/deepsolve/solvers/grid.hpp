@@ -40,8 +40,16 @@ class Grid {
   /// A dim-dimensional grid of size[0] x size[1] (x size[2]) cells of the given spacing. For dim 2
   /// the third entries are ignored (nz = 1). All faces Dirichlet, all cells fluid, coefficient 1.
   /// Throws std::invalid_argument naming the offending value for dim not in {2,3}, a size < 1 or
-  /// a spacing that is not positive and finite.
+  /// a spacing that is not positive and finite, or more than kMaxCells cells; and
+  /// learned::MemoryEstimateError (an invalid_argument) when its cell-type field alone would not
+  /// fit in the memory available (learned/memory.hpp), before allocating it.
   Grid(int dim, std::array<int, 3> size, std::array<double, 3> spacing);
+
+  /// The most cells a grid may have.
+  static constexpr double kMaxCells = 4.0e9;
+  /// Bytes a grid of these sizes holds: 1 per cell (the cell types), 9 with coefficients. Throws
+  /// std::overflow_error when the product of the sizes does not fit in 64 bits.
+  static std::uint64_t estimated_bytes(int dim, std::array<int, 3> size, bool coefficients);
 
   /// A unit-box grid: spacing 1/n in every direction.
   static Grid unit_box(int dim, int n);

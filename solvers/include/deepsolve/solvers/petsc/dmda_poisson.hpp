@@ -7,7 +7,10 @@
 #include <petscdmda.h>
 #include <petscmat.h>
 
+#include <array>
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "deepsolve/solvers/grid.hpp"
@@ -23,7 +26,30 @@ class DmdaPoisson {
  public:
   /// Creates the DMDA (honouring -da_processors_x/y/z), assembles the matrix, builds the
   /// matrix-free operator for this rank's box, and attaches a null space if the problem has one.
+  /// First refuses, on every rank, a grid whose estimated memory (estimated_node_bytes with no
+  /// further vectors) exceeds what some rank's node has available (check_memory).
   DmdaPoisson(MPI_Comm comm, const Grid& grid);
+
+  /// The most cells PETSc's indices (PetscInt) can number.
+  static std::int64_t max_cells();
+  /// Bytes the ranks on one node need for a DmdaPoisson on a grid of `size` cells (dim 2: size[2]
+  /// is ignored) split over `ranks` ranks of which `node_ranks` share the node, plus `vectors`
+  /// distributed vectors (right-hand side, solution, a Krylov method's work space): per cell of
+  /// the whole grid, on every rank, the caller's Grid and this object's copy, the search for
+  /// floating regions (11 bytes, 27 with `coefficients`); per cell split over the ranks, the
+  /// assembled 5/7-point AIJ matrix (about 100 bytes in 3D), the DMDA's maps and the matrix-free
+  /// operator (56 bytes more with coefficients), and 8 bytes per vector. A lower bound:
+  /// preconditioners (ICC, multigrid hierarchies) add to it. Throws std::invalid_argument for more
+  /// cells than max_cells(), std::overflow_error when the sizes overflow 64 bits.
+  static std::uint64_t estimated_node_bytes(int dim, std::array<int, 3> size, int ranks,
+                                            int node_ranks, int vectors, bool coefficients = false);
+  /// Collective on `comm`: throws learned::MemoryEstimateError on every rank, naming the grid, the
+  /// estimate, the memory available and the largest cube that would fit (then `advice`, when
+  /// given), when estimated_node_bytes exceeds the memory available on any rank's node; the
+  /// errors of estimated_node_bytes likewise.
+  static void check_memory(MPI_Comm comm, int dim, std::array<int, 3> size, int vectors,
+                           bool coefficients = false, const std::string& advice = "");
+
   ~DmdaPoisson();
   DmdaPoisson(const DmdaPoisson&) = delete;
   DmdaPoisson& operator=(const DmdaPoisson&) = delete;
