@@ -54,21 +54,11 @@ at::Tensor AdaGradNorm::step(LossClosure closure) {
   torch::NoGradGuard no_grad;
   const at::Tensor loss = evaluate_closure(closure);
   // ||g||^2 over every parameter of every group, in float64.
-  std::vector<std::vector<at::Tensor>> grads(param_groups_.size());
+  const std::vector<std::vector<at::Tensor>> grads = decayed_gradients();
   double norm_sq = 0.0;
-  for (std::size_t gi = 0; gi < param_groups_.size(); ++gi) {
-    const auto& o = options_of(param_groups_[gi]);
-    validate(o);
-    for (const auto& p : param_groups_[gi].params()) {
-      at::Tensor g;
-      if (p.grad().defined()) {
-        g = p.grad();
-        if (o.weight_decay() != 0.0) g = g + o.weight_decay() * p.detach();
-        norm_sq += g.to(torch::kFloat64).square().sum().item<double>();
-      }
-      grads[gi].push_back(g);
-    }
-  }
+  for (const auto& group : grads)
+    for (const at::Tensor& g : group)
+      if (g.defined()) norm_sq += g.to(torch::kFloat64).square().sum().item<double>();
   accumulator_ += norm_sq;
   const double b = std::sqrt(accumulator_);
   for (std::size_t gi = 0; gi < param_groups_.size(); ++gi) {

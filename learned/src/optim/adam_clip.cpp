@@ -89,21 +89,11 @@ at::Tensor AdamClip::step(LossClosure closure) {
   const at::Tensor loss = evaluate_closure(closure);
   const std::size_t ng = param_groups_.size();
   // Pass 1: the weight-decayed gradients, for the global threshold of the first moment.
-  std::vector<std::vector<at::Tensor>> grads(ng);
+  const std::vector<std::vector<at::Tensor>> grads = decayed_gradients();
   std::vector<at::Tensor> pool;
-  for (std::size_t gi = 0; gi < ng; ++gi) {
-    const auto& o = options_of(param_groups_[gi]);
-    validate(o);
-    for (const auto& p : param_groups_[gi].params()) {
-      at::Tensor g;
-      if (p.grad().defined()) {
-        g = p.grad();
-        if (o.weight_decay() != 0.0) g = g + o.weight_decay() * p.detach();
-        pool.push_back(g);
-      }
-      grads[gi].push_back(g);
-    }
-  }
+  for (const auto& group : grads)
+    for (const at::Tensor& g : group)
+      if (g.defined()) pool.push_back(g);
   // Pass 2: moments and the bias-corrected step u of every parameter.
   Thresholds grad_threshold(pool);
   std::vector<std::vector<at::Tensor>> updates(ng);

@@ -97,6 +97,23 @@ class PatternOptimizer : public torch::optim::Optimizer {
   static const Options& options_of(const torch::optim::OptimizerParamGroup& group) {
     return static_cast<const Options&>(group.options());
   }
+
+  /// Every parameter's gradient + weight_decay x, group by group (undefined where a parameter has
+  /// no gradient), each group's options checked first: the first pass of a step that needs all
+  /// gradients before it updates anything (a global norm or clipping threshold).
+  std::vector<std::vector<at::Tensor>> decayed_gradients() const {
+    std::vector<std::vector<at::Tensor>> grads(param_groups_.size());
+    for (std::size_t gi = 0; gi < param_groups_.size(); ++gi) {
+      const Options& o = options_of(param_groups_[gi]);
+      validate(o);
+      for (const auto& p : param_groups_[gi].params()) {
+        at::Tensor g = p.grad();
+        if (g.defined() && o.weight_decay() != 0.0) g = g + o.weight_decay() * p.detach();
+        grads[gi].push_back(g);
+      }
+    }
+    return grads;
+  }
 };
 
 /// Calls an optimizer's closure with gradients enabled (steps run under a NoGradGuard) and
