@@ -35,3 +35,49 @@ function(deepsolve_add_gtest)
     set_tests_properties(${T_NAME} PROPERTIES LABELS "unit;${T_LABELS}" ENVIRONMENT "${DEEPSOLVE_MPI_ENV}")
   endif()
 endfunction()
+
+# deepsolve_example_command(<command var> <labels var> <target> <ranks> <arguments>...)
+# The command line of a test of an example program, through mpiexec -n <ranks> when <ranks> is not
+# empty, and the test's labels (mpi or unit, and examples).
+function(deepsolve_example_command command_var labels_var target ranks)
+  set(command $<TARGET_FILE:${target}> ${ARGN})
+  set(labels unit examples)
+  if(ranks)
+    deepsolve_mpi_command(prefix ${ranks})
+    set(command ${prefix} ${command} ${MPIEXEC_POSTFLAGS})
+    set(labels mpi examples)
+  endif()
+  set(${command_var} ${command} PARENT_SCOPE)
+  set(${labels_var} ${labels} PARENT_SCOPE)
+endfunction()
+
+# deepsolve_program_test(<test> PROGRAM <target> SCRIPT <cmake script> [DEFINES <-Dvar=value>...]
+#                        [RANKS <n>] [ENVIRONMENT <VAR=value>...] [WORKING_DIRECTORY <dir>]
+#                        [SETUP <fixture>] [REQUIRES <fixtures>...] ARGS <program arguments>...)
+# Registers the ctest <test> of an example program: `cmake <defines> -P <script> -- <command>`,
+# where the script runs the command and checks its exit code and output (run_program_check.cmake,
+# check_json_run.cmake, ...). The program runs through mpiexec -n <n> when RANKS is given (labels
+# mpi and examples, PROCESSORS <n>), else directly (labels unit and examples); timeout 120 s.
+function(deepsolve_program_test test)
+  cmake_parse_arguments(T "" "PROGRAM;SCRIPT;RANKS;WORKING_DIRECTORY;SETUP"
+                        "DEFINES;ENVIRONMENT;REQUIRES;ARGS" ${ARGN})
+  deepsolve_example_command(command labels ${T_PROGRAM} "${T_RANKS}" ${T_ARGS})
+  set(where)
+  if(T_WORKING_DIRECTORY)
+    set(where WORKING_DIRECTORY ${T_WORKING_DIRECTORY})
+  endif()
+  add_test(NAME ${test} COMMAND ${CMAKE_COMMAND} ${T_DEFINES} -P ${T_SCRIPT} -- ${command} ${where})
+  set_tests_properties(${test} PROPERTIES LABELS "${labels}" TIMEOUT 120)
+  if(T_ENVIRONMENT)
+    set_tests_properties(${test} PROPERTIES ENVIRONMENT "${T_ENVIRONMENT}")
+  endif()
+  if(T_RANKS)
+    set_tests_properties(${test} PROPERTIES PROCESSORS ${T_RANKS})
+  endif()
+  if(T_SETUP)
+    set_tests_properties(${test} PROPERTIES FIXTURES_SETUP ${T_SETUP})
+  endif()
+  if(T_REQUIRES)
+    set_tests_properties(${test} PROPERTIES FIXTURES_REQUIRED "${T_REQUIRES}")
+  endif()
+endfunction()
