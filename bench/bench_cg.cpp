@@ -210,12 +210,7 @@ int run(int argc, char** argv) {
     return t_aij.best_s;
   };
 
-  Json doc = Json::object();
-  doc["benchmark"] = "cg";
-  doc["machine"] = bench::machine_info(argc, argv);
-  doc["petsc_version"] = std::to_string(PETSC_VERSION_MAJOR) + "." +
-                         std::to_string(PETSC_VERSION_MINOR) + "." +
-                         std::to_string(PETSC_VERSION_SUBMINOR);
+  Json doc = bench::petsc_results("cg", argc, argv);
   Json prob = Json::object();
   prob["description"] = grid.describe();
   prob["dim"] = dim;

@@ -179,12 +179,7 @@ int run(int argc, char** argv) {
     return 2;
   }
 
-  Json doc = Json::object();
-  doc["benchmark"] = "stencil";
-  doc["machine"] = bench::machine_info(argc, argv);
-  doc["petsc_version"] = std::to_string(PETSC_VERSION_MAJOR) + "." +
-                         std::to_string(PETSC_VERSION_MINOR) + "." +
-                         std::to_string(PETSC_VERSION_SUBMINOR);
+  Json doc = bench::petsc_results("stencil", argc, argv);
   doc["sizeof_petsc_int"] = static_cast<int>(sizeof(PetscInt));
   doc["repetitions"] = reps;
 
