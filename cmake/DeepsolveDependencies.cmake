@@ -5,6 +5,8 @@
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(Torch REQUIRED)
 find_package(Threads REQUIRED)
+# zlib: the CRC-32 of every archive (learned/io/archive.hpp).
+find_package(ZLIB REQUIRED)
 # ATen's OpenMP backend is header code: at::parallel_for runs our own loops (the V-cycle network's
 # stencils) on several threads only where they are compiled with OpenMP.
 find_package(OpenMP REQUIRED COMPONENTS CXX)

@@ -4,13 +4,26 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 
-#include "deepsolve/learned/training/lr_schedule.hpp"
+#include <torch/cuda.h>
+
+#include "deepsolve/learned/config.hpp"
+#include "deepsolve/learned/io/model_registry.hpp"
+#include "deepsolve/learned/memory.hpp"
 #include "deepsolve/learned/optim/registry.hpp"
+#include "deepsolve/learned/training/lr_schedule.hpp"
+#include "deepsolve/solvers/dcdm/network_types.hpp"
 #include "deepsolve/solvers/geometry.hpp"
+#include "deepsolve/solvers/grid.hpp"
+
+#if DEEPSOLVE_LEARNED_WITH_MPI
+#include <mpi.h>
+#endif
 
 namespace train_dcdm {
 
@@ -49,6 +62,92 @@ Examples:
   train_dcdm --dim 2 --size 64 --dataset dcdm64.bin --epochs 50 --out dcdm_2d_64.pt
   train_dcdm --dim 2 --size 64 --dataset dcdm64.bin --epochs 100 --out dcdm_2d_64.pt --resume
   mpiexec -n 2 train_dcdm --size 32 --samples 400 --epochs 5 --threads 1 --out small.pt)";
+
+int world_size() {
+  int ranks = 1;
+#if DEEPSOLVE_LEARNED_WITH_MPI
+  int initialised = 0;
+  MPI_Initialized(&initialised);
+  if (initialised) MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+#endif
+  return ranks;
+}
+
+/// An integer network option of complete options (resolve_options); `fallback` when empty.
+int net_int(const deepsolve::learned::ModelOptions& net, const std::string& name, int fallback) {
+  const auto it = net.find(name);
+  return it == net.end() || it->second.empty() ? fallback : std::atoi(it->second.c_str());
+}
+
+/// float32 values per cell of one sample that a training step keeps alive: the activations the
+/// backward pass needs (a conv's output, its activation and the pair rule's sum: about 2.5
+/// channel maps per conv, each level 2^dim times smaller than the one above), the input, target,
+/// mask, output, A q and their gradients. A lower estimate (LibTorch's workspace comes on top).
+double floats_per_cell(const Options& o, const deepsolve::learned::ModelOptions& net) {
+  const double shrink = std::pow(2.0, o.dim);
+  if (net.count("smoothing")) {  // vcycle: per level, 2 * smoothing stencil outputs and more
+    const double level = 4.0 * net_int(net, "smoothing", 1) + 6.0;
+    return 6.0 + level * shrink / (shrink - 1.0);
+  }
+  const bool n128 = net.count("preset") && net.at("preset") == "n128";
+  const double c = net_int(net, "channels", 16);
+  const double convs =
+      net_int(net, "full-convs", n128 ? 6 : 4) + net_int(net, "up-convs", n128 ? 6 : 4);
+  const double half = net_int(net, "half-convs", n128 ? 10 : 6);
+  double per = 6.0 + c * (3.0 + 2.5 * convs);
+  double scale = 1.0;
+  for (int l = 1; l < net_int(net, "levels", 1); ++l) {
+    scale /= shrink;
+    per += scale * c * (3.0 + 2.5 * convs);
+  }
+  return per + scale / shrink * c * (1.0 + 2.5 * half);
+}
+
+/// Refuses a --size or --batch bound to run out of memory, before the dataset is made: the
+/// dataset (every rank holds all of it) and this rank's share of a batch, against the memory
+/// available (a GPU's batch is not checked here).
+void check_training_memory(const Options& o, const deepsolve::learned::ModelOptions& net) {
+  std::array<int, 3> n{o.size, o.size, o.dim == 3 ? o.size : 1};
+  const double cells = double(n[0]) * n[1] * n[2];
+  if (cells > deepsolve::solvers::Grid::kMaxCells) {
+    std::ostringstream msg;
+    msg << "--size " << o.size << " in " << o.dim << "D gives " << cells
+        << " cells, more than a grid may have (" << deepsolve::solvers::Grid::kMaxCells << ")";
+    throw std::invalid_argument(msg.str());
+  }
+  // The network pads each axis to a multiple of 2^levels.
+  const int multiple = net.count("smoothing") ? 1 : 1 << std::min(net_int(net, "levels", 1), 20);
+  const double padded_side = std::ceil(double(o.size) / multiple) * multiple;
+  const double padded = std::pow(padded_side, o.dim);
+  const double dataset = 4.0 * cells * o.samples;
+  const bool on_cpu = o.device == "cpu" || (o.device == "auto" && !torch::cuda::is_available());
+  const int ranks = world_size();
+  const double share = std::ceil(double(o.batch) / ranks);
+  const double per_sample = on_cpu ? 4.0 * floats_per_cell(o, net) * padded : 0.0;
+  const double estimate = dataset + share * per_sample;
+  const auto available = deepsolve::learned::available_memory();
+  if (!available.known || estimate <= double(available.bytes)) return;
+  const std::string grid =
+      std::to_string(o.dim) + "D " + std::to_string(o.size) + "^" + std::to_string(o.dim) + " grid";
+  auto bytes = [](double b) { return deepsolve::learned::format_bytes(std::uint64_t(b)); };
+  std::string how = "the dataset, " + std::to_string(o.samples) + " samples x " +
+                    bytes(4.0 * cells) + ", and a batch's tensors, about " + bytes(per_sample) +
+                    " per sample (" + std::to_string(std::lround(floats_per_cell(o, net))) +
+                    " float32 values per cell)";
+  std::string advice;
+  if (dataset >= double(available.bytes)) {
+    advice = "the dataset alone does not fit: lower --size or --samples";
+  } else {
+    const double fits = std::floor((double(available.bytes) - dataset) / per_sample) * ranks;
+    advice = fits < 1.0 ? "not even one sample fits: lower --size"
+                        : "at most about --batch " + std::to_string(std::int64_t(fits)) +
+                              " fits: lower --batch or --size";
+  }
+  deepsolve::learned::check_memory(
+      "training on a " + grid + " with --batch " + std::to_string(o.batch) +
+          (ranks > 1 ? " over " + std::to_string(ranks) + " ranks" : ""),
+      std::uint64_t(std::min(estimate, 1.8e19)), how, advice, available);
+}
 
 }  // namespace
 
@@ -101,53 +200,45 @@ Options parse_options(const std::vector<std::string>& args) {
                       ->capture_default_str()
                       ->group(data);
 
+  // The network types and their options come from the model registry: one --<option> for
+  // every option of every DCDM network type (but dim, which --dim sets).
+  namespace dl = deepsolve::learned;
+  namespace dcdm = deepsolve::solvers::dcdm;
+  dcdm::register_direction_networks();
+  const auto& registry = dl::ModelRegistry::instance();
+  const std::vector<std::string> types = registry.names(dcdm::kDirectionFamily);
+  std::string architectures;
+  for (const auto& t : types) architectures += t + ": " + registry.get(t).description + "\n";
   app.add_option("--architecture", o.architecture,
-                 "cnn: the reference's convolutional network (DcdmNet);\nvcycle: the linear "
-                 "V-cycle network (VcycleNet,\ndocs/dcdm.md), which takes --hidden, --smoothing,\n"
-                 "--coarsest instead of the CNN's options")
+                 architectures + "Each takes the options below that name it")
       ->type_name("NAME")
       ->capture_default_str()
       ->group(net);
-  auto* hidden = app.add_option("--hidden", o.hidden, "vcycle: channels of the coefficient head")
-                     ->capture_default_str()
-                     ->group(net);
-  auto* smoothing = app.add_option("--smoothing", o.smoothing,
-                                   "vcycle: stencils before and after each coarse "
-                                   "correction")
-                        ->capture_default_str()
-                        ->group(net);
-  auto* coarsest =
-      app.add_option("--coarsest", o.coarsest, "vcycle: pool until every axis has at most N cells")
-          ->type_name("N")
-          ->capture_default_str()
-          ->group(net);
-  app.add_option("--preset", o.preset,
-                 "Layer counts of the reference models: n64 (4+6+4 convs)\nor n128 (6+10+6)")
-      ->type_name("NAME")
-      ->capture_default_str()
-      ->group(net);
-  app.add_option("--channels", o.channels, "Filters per hidden conv")
-      ->capture_default_str()
-      ->group(net);
-  app.add_option("--full-convs", o.full_convs, "Convs at full resolution (overrides --preset)")
-      ->type_name("N")
-      ->group(net);
-  app.add_option("--half-convs", o.half_convs, "Convs at the coarsest resolution")
-      ->type_name("N")
-      ->group(net);
-  app.add_option("--up-convs", o.up_convs, "Convs after the last upsampling")
-      ->type_name("N")
-      ->group(net);
-  app.add_option("--levels", o.levels, "2x average-pooling levels (the reference: 1)")
-      ->capture_default_str()
-      ->group(net);
-  app.add_option("--activation", o.activation, "relu|leaky_relu|tanh")
-      ->type_name("NAME")
-      ->capture_default_str()
-      ->group(net);
-  app.add_flag("--cell-inputs", o.cell_inputs,
-               "Also feed the cell types (fluid, air) to the network as input channels (an "
-               "extension; the reference network sees the residual only)")
+  std::map<std::string, std::string> values;  // option -> its text on the command line
+  std::map<std::string, CLI::Option*> given;
+  for (const auto& t : types) {
+    for (const dl::ModelOption& opt : registry.get(t).options) {
+      if (opt.name == "dim") continue;
+      if (given.count(opt.name)) continue;
+      std::string owners;
+      for (const auto& u : types)
+        if (registry.get(u).option(opt.name)) owners += (owners.empty() ? "" : ", ") + u;
+      const std::string help = owners + ": " + opt.help +
+                               (opt.default_value.empty() || opt.kind == dl::ModelOption::Kind::flag
+                                    ? std::string()
+                                    : " (default " + opt.default_value + ")");
+      const std::string flag = "--" + opt.name;
+      if (opt.kind == dl::ModelOption::Kind::flag)
+        given[opt.name] = app.add_flag(flag, help)->group(net);
+      else
+        given[opt.name] =
+            app.add_option(flag, values[opt.name], help)->type_name("VALUE")->group(net);
+    }
+  }
+  app.add_option("--resave", o.resave,
+                 "Re-save MODEL, a model file of the format before checksummed archives "
+                 "(deepsolve before December 2026), in today's format at --out, and exit")
+      ->type_name("MODEL")
       ->group(net);
   app.add_option("--init", o.init,
                  "Start from the weights of MODEL (a deepsolve model file with the same network "
@@ -240,39 +331,27 @@ Options parse_options(const std::vector<std::string>& args) {
   check_at_least("--lanczos-steps", o.lanczos_steps, 1);
   check_at_least("--samples", o.samples, 1);
 
-  check(o.architecture == "cnn" || o.architecture == "vcycle",
-        "--architecture: unknown architecture '" + o.architecture + "' (valid: cnn, vcycle)");
-  if (o.architecture != "vcycle") {
-    for (const auto* given : {hidden, smoothing, coarsest})
-      check(given->count() == 0, given->get_name() +
-                                     " is a vcycle option (add --architecture "
-                                     "vcycle)");
+  check_choice("--architecture", "architecture", o.architecture, types);
+  const dl::ModelType& type = registry.get(o.architecture);
+  for (const auto& [name, option] : given) {
+    if (option->count() == 0) continue;
+    if (!type.option(name)) {
+      std::string own;
+      for (const auto& opt : type.options)
+        if (opt.name != "dim") own += (own.empty() ? "--" : ", --") + opt.name;
+      throw std::invalid_argument("--" + name + " is not an option of the " + o.architecture +
+                                  " network (it takes " + own + "; see --help)");
+    }
+    o.network[name] = type.option(name)->kind == dl::ModelOption::Kind::flag ? "1" : values[name];
   }
-  if (o.architecture == "vcycle") {
-    for (const char* flag : {"--preset", "--channels", "--full-convs", "--half-convs", "--up-convs",
-                             "--levels", "--activation", "--cell-inputs"})
-      check(app.count(flag) == 0, std::string(flag) +
-                                      " is a cnn option; the vcycle network takes --hidden, "
-                                      "--smoothing and --coarsest");
+  dl::ModelOptions complete;
+  try {
+    complete = dl::resolve_options(type, o.network);
+    complete["dim"] = std::to_string(o.dim);
+    type.build(complete);  // validates every option: a bad one fails now, not after the dataset
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument("--architecture " + o.architecture + ": " + e.what());
   }
-  check(o.hidden >= 1, "--hidden must be at least 1, got " + std::to_string(o.hidden));
-  check(o.smoothing >= 1 && o.smoothing <= 8,
-        "--smoothing must be in 1..8, got " + std::to_string(o.smoothing));
-  check(o.coarsest >= 1, "--coarsest must be at least 1, got " + std::to_string(o.coarsest));
-  check(o.preset == "n64" || o.preset == "n128",
-        "--preset: unknown preset '" + o.preset + "' (valid: n64, n128)");
-  check(o.channels >= 1, "--channels must be at least 1, got " + std::to_string(o.channels));
-  const bool n128 = o.preset == "n128";
-  if (o.full_convs == -1) o.full_convs = n128 ? 6 : 4;
-  if (o.half_convs == -1) o.half_convs = n128 ? 10 : 6;
-  if (o.up_convs == -1) o.up_convs = n128 ? 6 : 4;
-  check(o.full_convs >= 1, "--full-convs must be at least 1, got " + std::to_string(o.full_convs));
-  check(o.half_convs >= 0, "--half-convs must be >= 0, got " + std::to_string(o.half_convs));
-  check(o.up_convs >= 0, "--up-convs must be >= 0, got " + std::to_string(o.up_convs));
-  check(o.levels >= 1 && o.levels <= 10,
-        "--levels must be in 1..10, got " + std::to_string(o.levels));
-  check(o.activation == "relu" || o.activation == "leaky_relu" || o.activation == "tanh",
-        "--activation: unknown activation '" + o.activation + "' (valid: relu, leaky_relu, tanh)");
 
   check_at_least("--epochs", o.epochs, 1);
   check_at_least("--batch", o.batch, 1);
@@ -303,6 +382,7 @@ Options parse_options(const std::vector<std::string>& args) {
         "--log names the same file as --out or --checkpoint");
   check(o.dataset.empty() || (o.dataset != o.out && o.dataset != o.checkpoint),
         "--dataset names the same file as --out or --checkpoint");
+  check_training_memory(o, complete);
   return o;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,14 +28,11 @@ struct Options {
   bool lanczos_steps_given = false;
   bool samples_given = false;
   // Network.
-  std::string architecture = "cnn";              ///< "cnn" (DcdmNet) or "vcycle" (VcycleNet)
-  int hidden = 16, smoothing = 1, coarsest = 2;  ///< vcycle only
-  std::string preset = "n64";
-  int channels = 16;
-  int full_convs = -1, half_convs = -1, up_convs = -1;  ///< -1: the preset's
-  int levels = 1;
-  std::string activation = "relu";
-  bool cell_inputs = false;
+  std::string architecture = "cnn";  ///< a registered DCDM network type (the model registry)
+  /// The network type's options given on the command line (--<option> VALUE; "1" for a flag),
+  /// without dim, which --dim gives.
+  std::map<std::string, std::string> network;
+  std::string resave;  ///< re-save this legacy model file at --out instead of training
   std::string init;  ///< start from this model file's weights (same network options)
   // Training.
   std::int64_t epochs = 10;

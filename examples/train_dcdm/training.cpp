@@ -114,8 +114,15 @@ json grid_settings(const ds::Grid& grid) {
 }
 
 json network_settings(const Options& o) {
+  const dl::ModelType& type = dl::ModelRegistry::instance().get(o.architecture);
   json j = {{"architecture", o.architecture}};
-  for (const auto& [name, value] : network_options(o)) j[name] = value;
+  for (const auto& [name, value] : network_options(o)) {
+    const dl::ModelOption* option = type.option(name);
+    if (option && option->kind == dl::ModelOption::Kind::integer && !value.empty())
+      j[name] = dl::integer_option({{name, value}}, name);  // numbers compare as numbers
+    else
+      j[name] = value;
+  }
   return j;
 }
 
@@ -407,7 +414,8 @@ void train(const Options& o, const std::vector<std::string>& args, const dl::Dat
   std::vector<std::int64_t> mask_shape = A.batch_shape(1);
   const torch::Tensor mask =
       torch::from_blob(fluid.data(), mask_shape, torch::kFloat32).clone().to(device);
-  const torch::Tensor cells = net.grid_inputs(*grid).to(device);
+  torch::Tensor cells = net.grid_inputs(*grid);  // undefined: the network reads no cell types
+  if (cells.defined()) cells = cells.to(device);
   const torch::Tensor all = data.tensor().to(device);
   const torch::Tensor train_set = all.narrow(0, 0, training);
   const torch::Tensor validation_set = all.narrow(0, training, validation);

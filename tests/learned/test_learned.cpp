@@ -15,6 +15,7 @@
 #include "../support/expect_error.hpp"
 #include "../support/temp_dir.hpp"
 #include "deepsolve/learned/atomic_file.hpp"
+#include "deepsolve/learned/io/archive.hpp"
 #include "deepsolve/learned/training/checkpoint.hpp"
 #include "deepsolve/learned/device.hpp"
 #include "deepsolve/learned/training/metrics_log.hpp"
@@ -287,17 +288,36 @@ TEST(Checkpoint, LoadErrorsNameTheFile) {
       "missing.ckpt: cannot open checkpoint (No such file or directory)");
   dl::write_file_atomically(dir.file("empty.ckpt"), "");
   expect_error<std::runtime_error>([&] { load(dir.file("empty.ckpt")); },
-                                   "empty.ckpt: not a readable checkpoint: the file is empty");
+                                   "empty.ckpt: not a deepsolve checkpoint (the file is empty)");
   dl::write_file_atomically(dir.file("half.ckpt"), bytes.substr(0, bytes.size() / 2));
   expect_error<std::runtime_error>([&] { load(dir.file("half.ckpt")); },
-                                   "half.ckpt: not a readable checkpoint: truncated, corrupt");
+                                   "half.ckpt: truncated checkpoint: the file has");
   dl::write_file_atomically(dir.file("text.ckpt"), "epoch=3\n");
   expect_error<std::runtime_error>([&] { load(dir.file("text.ckpt")); },
-                                   "text.ckpt: not a readable checkpoint: truncated, corrupt");
-  // A LibTorch archive that is not a checkpoint (a saved module).
+                                   "text.ckpt: not a deepsolve checkpoint (it does not start");
+  // A bare LibTorch archive (a saved module; also what checkpoints were before the archive).
   torch::save(model, dir.file("module.pt"));
   expect_error<std::runtime_error>([&] { load(dir.file("module.pt")); },
-                                   "module.pt: not a deepsolve checkpoint");
+                                   "module.pt: not a deepsolve checkpoint (a bare zip/LibTorch");
+  // The same inside an intact archive of the right kind: the payload's own header check.
+  dl::write_archive(dir.file("wrapped.ckpt"), "checkpoint", {slurp(dir.file("module.pt"))});
+  expect_error<std::runtime_error>([&] { load(dir.file("wrapped.ckpt")); },
+                                   "wrapped.ckpt: not a deepsolve checkpoint (no");
+  // A flipped byte anywhere: in the archive header (the magic says "not a checkpoint", the other
+  // fields fail the header's CRC), at the start, middle and end of the payload.
+  std::string bad_magic = bytes;
+  bad_magic[5] = static_cast<char>(bad_magic[5] ^ 0x01);
+  dl::write_file_atomically(dir.file("magic.ckpt"), bad_magic);
+  expect_error<std::runtime_error>([&] { load(dir.file("magic.ckpt")); },
+                                   "magic.ckpt: not a deepsolve checkpoint");
+  for (const std::size_t at : {std::size_t{12}, std::size_t{40}, std::size_t{60}, bytes.size() / 2,
+                               bytes.size() - 1}) {
+    std::string flipped = bytes;
+    flipped[at] = static_cast<char>(flipped[at] ^ 0x01);
+    dl::write_file_atomically(dir.file("flipped.ckpt"), flipped);
+    expect_error<std::runtime_error>([&] { load(dir.file("flipped.ckpt")); },
+                                     {"flipped.ckpt: ", "CRC-32 check failed"});
+  }
 
   // Another network: other shapes, another layer.
   Tiny wide = make_tiny(1, 8);

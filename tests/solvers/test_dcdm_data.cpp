@@ -19,6 +19,7 @@
 #include <Eigen/SparseCholesky>
 
 #include "../support/expect_error.hpp"
+#include "deepsolve/learned/io/archive.hpp"
 #include "deepsolve/solvers/dcdm/loss.hpp"
 #include "deepsolve/solvers/dcdm/training_data.hpp"
 #include "deepsolve/solvers/eigen_operator.hpp"
@@ -279,8 +280,9 @@ TEST(DcdmDataset, SaveLoadRoundTrip) {
   const std::string header =
       "deepsolve-dcdm-dataset 1 dim 2 size 16 16 1 count 24 lanczos_steps 60 theta 5 "
       "low_mode_scale 7.5 seed 1\n";
-  EXPECT_EQ(bytes.substr(0, header.size()), header);
-  EXPECT_EQ(bytes.size(), header.size() + 24 * 256 * 4);
+  // A 48-byte archive header (learned/io/archive.hpp), then the dataset's own header line.
+  EXPECT_EQ(bytes.substr(48, header.size()), header);
+  EXPECT_EQ(bytes.size(), 48 + header.size() + 24 * 256 * 4);
   for (const RitzDataset& back : {RitzDataset::load(path), RitzDataset::load(path, grid)}) {
     EXPECT_TRUE(torch::equal(back.tensor(), data.tensor()));
     EXPECT_EQ(back.info().dim, 2);
@@ -311,31 +313,51 @@ TEST(DcdmDataset, LoadErrorsNameTheFileAndTheProblem) {
       info, random_batch(grid, 100, 1).to(torch::kFloat32).reshape({100, 1, 16, 16}));
   const std::string path = temp_path("errors.bin");
   hundred.save(path);
-  const std::string good = read_bytes(path);
+  const std::string file = read_bytes(path);
+  const std::string good = file.substr(48);  // the payload, inside the archive
   const std::size_t header = good.find('\n') + 1;
   auto load = [&] { RitzDataset::load(path); };
+  // A payload in an intact archive: what the dataset's own checks see.
+  auto write_payload = [&](const std::string& payload) {
+    deepsolve::learned::write_archive(path, "dataset", {payload});
+  };
 
   std::remove(path.c_str());
   expect_error<std::runtime_error>(load, {path, "cannot open"});
 
+  // The archive's checks: another format, a truncated or extended file, a flipped byte.
   write_bytes(path, "P6\n16 16\n255\n" + std::string(1000, 'x'));
   expect_error<std::runtime_error>(load, {path, "not a deepsolve DCDM dataset"});
+  write_bytes(path, file.substr(0, 48 + header + 37 * 256 * 4 + 100));
+  expect_error<std::runtime_error>(load, {path, "truncated DCDM dataset", "header says"});
+  write_bytes(path, file + "extra");
+  expect_error<std::runtime_error>(load, {path, "damaged DCDM dataset"});
+  std::string flipped = file;
+  flipped[48 + header + 1000] ^= 0x10;  // one bit of one sample
+  write_bytes(path, flipped);
+  expect_error<std::runtime_error>(load, {path, "CRC-32 check failed"});
+  deepsolve::learned::write_archive(path, "checkpoint", {good});
+  expect_error<std::runtime_error>(load, {path, "a deepsolve 'checkpoint' file, not a DCDM dataset"});
 
-  write_bytes(path, "deepsolve-dcdm-dataset 2 dim 2\n");
+  // The dataset's checks, on payloads the archive passes.
+  write_payload("P6\n16 16\n255\n" + std::string(1000, 'x'));
+  expect_error<std::runtime_error>(load, {path, "not a deepsolve DCDM dataset"});
+
+  write_payload("deepsolve-dcdm-dataset 2 dim 2\n");
   expect_error<std::runtime_error>(load, {path, "unsupported"});
 
   std::string bad = good;
   bad.replace(bad.find("count"), 5, "cnt  ");
-  write_bytes(path, bad);
+  write_payload(bad);
   expect_error<std::runtime_error>(load, {path, "malformed"});
 
-  write_bytes(path, good.substr(0, header + 37 * 256 * 4 + 100));
+  write_payload(good.substr(0, header + 37 * 256 * 4 + 100));
   expect_error<std::runtime_error>(load, {path, "truncated", "holds 37 of 100 samples"});
 
-  write_bytes(path, good + "extra");
+  write_payload(good + "extra");
   expect_error<std::runtime_error>(load, {path, "5 bytes after"});
 
-  write_bytes(path, good);
+  write_bytes(path, file);
   expect_error<std::runtime_error>([&] { RitzDataset::load(path, Grid::unit_box(2, 8)); },
                                    {path, "2D 16x16", "the grid is 2D 8x8"});
   expect_error<std::runtime_error>([&] { RitzDataset::load(path, Grid::unit_box(3, 16)); },

@@ -268,7 +268,7 @@ TEST(DcdmNetwork, CellTypeInputsSeeTheGeometry) {
 
   // Saved and loaded, the option survives, and NetworkDirection feeds the grid's images.
   TempDir dir;
-  save_dcdm_model(dir.file("cells.pt"), net);
+  save_direction_model(dir.file("cells.pt"), *net);
   auto loaded = load_direction_network(dir.file("cells.pt"));
   EXPECT_TRUE(loaded->uses_cell_types());
   EXPECT_NE(loaded->describe().find("cell-type inputs"), std::string::npos);
@@ -308,13 +308,16 @@ TEST(DcdmModelFile, SaveLoadRoundTripIsBitForBit) {
                    {"epochs", "3"},
                    {"final_loss", "0.0123"},
                    {"note", "unicode ok: é"}};
-  save_dcdm_model(path, net, info);
+  save_direction_model(path, *net, info);
   for (const auto& entry : fs::directory_iterator(dir.path()))  // no temporary file left behind
     EXPECT_EQ(entry.path().filename(), "model.pt");
 
-  LoadedDcdmModel loaded = load_dcdm_model(path);
-  EXPECT_EQ(loaded.net->options().describe(), net->options().describe());
-  EXPECT_EQ(loaded.net->num_parameters(), net->num_parameters());
+  const LoadedDirectionModel loaded = load_direction_model(path);
+  EXPECT_EQ(loaded.type, "cnn");
+  const std::shared_ptr<DcdmNetImpl> loaded_net = loaded.as<DcdmNetImpl>();
+  ASSERT_TRUE(loaded_net);
+  EXPECT_EQ(loaded_net->options().describe(), net->options().describe());
+  EXPECT_EQ(loaded_net->num_parameters(), net->num_parameters());
   EXPECT_EQ(loaded.info.metadata, info.metadata);
   EXPECT_EQ(loaded.info.grid.dim, 2);
   EXPECT_EQ(loaded.info.grid.size, (std::array<int, 3>{16, 16, 1}));
@@ -324,14 +327,14 @@ TEST(DcdmModelFile, SaveLoadRoundTripIsBitForBit) {
 
   torch::NoGradGuard no_grad;
   const auto x = random_input({2, 1, 13, 9}, 12);
-  EXPECT_TRUE(torch::equal(loaded.net->forward(x), net->forward(x)));
+  EXPECT_TRUE(torch::equal(loaded_net->forward(x), net->forward(x)));
   const auto named = net->named_parameters();
-  for (const auto& p : loaded.net->named_parameters())
+  for (const auto& p : loaded_net->named_parameters())
     EXPECT_TRUE(torch::equal(p.value(), named[p.key()])) << p.key();
 
   // The same file through the format-agnostic interface.
   auto any = load_direction_network(path);
-  EXPECT_EQ(any->format(), "dcdm");
+  EXPECT_EQ(any->format(), "cnn");
   EXPECT_EQ(any->dim(), 2);
   EXPECT_EQ(any->num_parameters(), net->num_parameters());
   EXPECT_EQ(any->info().metadata.at("seed"), "11");
@@ -339,15 +342,15 @@ TEST(DcdmModelFile, SaveLoadRoundTripIsBitForBit) {
   EXPECT_NE(any->describe().find(path), std::string::npos);
 
   // Overwriting goes through a rename too.
-  save_dcdm_model(path, DcdmNet(DcdmNetOptions().dim(3).channels(2)));
-  EXPECT_EQ(load_dcdm_model(path).net->options().dim(), 3);
-  EXPECT_TRUE(load_dcdm_model(path).info.metadata.empty());
+  save_direction_model(path, *DcdmNet(DcdmNetOptions().dim(3).channels(2)));
+  EXPECT_EQ(load_direction_model(path).network->spatial_dim(), 3);
+  EXPECT_TRUE(load_direction_model(path).info.metadata.empty());
 }
 
 TEST(DcdmModelFile, BadFilesGiveErrorsNamingTheFile) {
   TempDir dir;
   const std::string good = dir.file("good2d.pt");
-  save_dcdm_model(good, DcdmNet(DcdmNetOptions().dim(2).channels(4)));
+  save_direction_model(good, *DcdmNet(DcdmNetOptions().dim(2).channels(4)));
   const std::string bytes = read_bytes(good);
   ASSERT_GT(bytes.size(), 1000u);
 
@@ -359,7 +362,7 @@ TEST(DcdmModelFile, BadFilesGiveErrorsNamingTheFile) {
   write_bytes(truncated, bytes.substr(0, bytes.size() / 2));
   expect_error<std::runtime_error>([&] { load_direction_network(truncated); },
                                    {truncated, "truncated"});
-  expect_error<std::runtime_error>([&] { load_dcdm_model(truncated); }, {truncated});
+  expect_error<std::runtime_error>([&] { load_direction_model(truncated); }, {truncated});
   // Missing.
   const std::string missing = dir.file("no_such_model.pt");
   expect_error<std::runtime_error>([&] { load_direction_network(missing); },
@@ -379,10 +382,10 @@ TEST(DcdmModelFile, BadFilesGiveErrorsNamingTheFile) {
   expect_error<std::runtime_error>([&] { load_direction_network(corrupt); }, {corrupt});
   const std::string empty = dir.file("empty.pt");
   write_bytes(empty, "");
-  expect_error<std::runtime_error>([&] { load_dcdm_model(empty); }, {empty});
+  expect_error<std::runtime_error>([&] { load_direction_model(empty); }, {empty});
   // A TorchScript file is not a native model file (but loads through load_direction_network).
-  expect_error<std::runtime_error>([&] { load_dcdm_model(data_file("tiny_conv2d.pt")); },
-                                   {"tiny_conv2d.pt", "not a deepsolve DCDM model file"});
+  expect_error<std::runtime_error>([&] { load_direction_model(data_file("tiny_conv2d.pt")); },
+                                   {"tiny_conv2d.pt", "not a deepsolve model file"});
   // A wrong input shape: a 3D tensor into a 2D model.
   auto net = load_direction_network(good);
   expect_error<std::runtime_error>(
@@ -391,7 +394,7 @@ TEST(DcdmModelFile, BadFilesGiveErrorsNamingTheFile) {
       },
       {good, "got [1, 1, 4, 4, 4]"});
   // Unwritable destination.
-  EXPECT_THROW(save_dcdm_model(dir.file("no_dir/x.pt"), DcdmNet(DcdmNetOptions().dim(2))),
+  EXPECT_THROW(save_direction_model(dir.file("no_dir/x.pt"), *DcdmNet(DcdmNetOptions().dim(2))),
                std::runtime_error);
 }
 

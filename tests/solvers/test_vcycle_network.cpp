@@ -10,6 +10,7 @@
 #include "../support/temp_dir.hpp"
 #include "deepsolve/solvers/dcdm/loss.hpp"
 #include "deepsolve/solvers/dcdm/model_file.hpp"
+#include "deepsolve/solvers/dcdm/network.hpp"
 #include "deepsolve/solvers/dcdm/network_direction.hpp"
 #include "deepsolve/solvers/dcdm/training_data.hpp"
 #include "deepsolve/solvers/dcdm/vcycle_network.hpp"
@@ -273,17 +274,20 @@ TEST(VcycleModelFile, RoundTripAndErrors) {
   ModelInfo info;
   info.grid = TrainingGrid::from_grid(grid);
   info.metadata = {{"seed", "7"}};
-  save_vcycle_model(path, net, info);
+  save_direction_model(path, *net, info);
 
-  LoadedVcycleModel loaded = load_vcycle_model(path);
-  EXPECT_EQ(loaded.net->options().describe(), net->options().describe());
+  const LoadedDirectionModel loaded = load_direction_model(path);
+  EXPECT_EQ(loaded.type, "vcycle");
+  const std::shared_ptr<VcycleNetImpl> loaded_net = loaded.as<VcycleNetImpl>();
+  ASSERT_TRUE(loaded_net);
+  EXPECT_EQ(loaded_net->options().describe(), net->options().describe());
   EXPECT_EQ(loaded.info.metadata.at("seed"), "7");
   EXPECT_EQ(loaded.info.grid.size, (std::array<int, 3>{9, 9, 9}));
   const torch::Tensor cells = ghosted_cell_images(grid);
   const torch::Tensor x = torch::randn(input_shape(grid));
   torch::NoGradGuard no_grad;
   net->eval();
-  EXPECT_TRUE(torch::equal(loaded.net->forward(x, {}, cells), net->forward(x, {}, cells)));
+  EXPECT_TRUE(torch::equal(loaded_net->forward(x, {}, cells), net->forward(x, {}, cells)));
 
   // Through the format-agnostic interface and NetworkDirection (ghosted images, fluid mask).
   auto any = load_direction_network(path);
@@ -298,22 +302,60 @@ TEST(VcycleModelFile, RoundTripAndErrors) {
   const torch::Tensor expected = net->forward(x, fluid, cells).to(torch::kFloat64);
   EXPECT_LE((q - expected).abs().max().item<double>(), 1e-6 * expected.abs().max().item<double>());
 
-  // The two native architectures are told apart, and a later format version is refused.
-  expect_error<std::runtime_error>([&] { load_dcdm_model(path); },
-                                   {path, "holds a 'vcycle' network"});
+  // The registry tells the two networks apart from the file.
   const std::string cnn = dir.file("cnn.pt");
-  save_dcdm_model(cnn, DcdmNet(DcdmNetOptions().dim(2).channels(2)));
-  expect_error<std::runtime_error>([&] { load_vcycle_model(cnn); }, {cnn, "holds a 'cnn'"});
+  save_direction_model(cnn, *DcdmNet(DcdmNetOptions().dim(2).channels(2)));
+  EXPECT_EQ(load_direction_model(cnn).type, "cnn");
+  EXPECT_EQ(load_direction_network(cnn)->format(), "cnn");
   expect_error<std::runtime_error>([&] { NetworkDirection(path, Grid::unit_box(2, 8)); },
                                    {path, "a 3D model cannot be applied to a 2D grid"});
-  const std::string future = dir.file("future.pt");
+}
+
+// A model file of the format before checksummed archives (a bare LibTorch archive, written here
+// field by field as that format had it) is refused with a re-save hint, and resave_legacy_model
+// turns it into today's format with the same weights, options, grid and metadata.
+TEST(VcycleModelFile, LegacyFileIsRefusedAndResaved) {
+  TempDir dir;
+  torch::manual_seed(5);
+  VcycleNet net(VcycleNetOptions().dim(2).hidden(4).smoothing(2).coarsest(3));
+  const std::string legacy = dir.file("legacy.pt");
   {
-    torch::serialize::OutputArchive archive;
+    torch::serialize::OutputArchive archive, parameters;
     archive.write("deepsolve_format", c10::IValue(std::string("deepsolve-dcdm-net")));
-    archive.write("format_version", c10::IValue(std::int64_t{3}));
+    archive.write("format_version", c10::IValue(std::int64_t{2}));
     archive.write("net_architecture", c10::IValue(std::string("vcycle")));
-    archive.save_to(future);
+    archive.write("net_dim", c10::IValue(std::int64_t{2}));
+    archive.write("net_hidden", c10::IValue(std::int64_t{4}));
+    archive.write("net_smoothing", c10::IValue(std::int64_t{2}));
+    archive.write("net_coarsest", c10::IValue(std::int64_t{3}));
+    archive.write("grid_dim", c10::IValue(std::int64_t{2}));
+    archive.write("grid_size", c10::IValue(std::vector<std::int64_t>{12, 12, 1}));
+    archive.write("grid_spacing", c10::IValue(std::vector<double>{1.0 / 12, 1.0 / 12, 0.0}));
+    archive.write("grid_boundaries", c10::IValue(std::string("x_lo=dirichlet")));
+    c10::Dict<std::string, std::string> metadata;
+    metadata.insert("seed", "5");
+    archive.write("metadata", c10::IValue(metadata));
+    net->save(parameters);
+    archive.write("parameters", parameters);
+    archive.save_to(legacy);
   }
-  expect_error<std::runtime_error>([&] { load_direction_network(future); },
-                                   {future, "format version 3 is not supported"});
+  expect_error<std::runtime_error>([&] { load_direction_network(legacy); },
+                                   {legacy, "before checksummed archives", "--resave"});
+  expect_error<std::runtime_error>([&] { load_direction_model(legacy); },
+                                   {legacy, "before checksummed archives"});
+
+  const std::string resaved = dir.file("resaved.pt");
+  resave_legacy_model(legacy, resaved);
+  const LoadedDirectionModel m = load_direction_model(resaved);
+  EXPECT_EQ(m.type, "vcycle");
+  EXPECT_EQ(m.as<VcycleNetImpl>()->options().describe(), net->options().describe());
+  EXPECT_EQ(m.info.metadata.at("seed"), "5");
+  EXPECT_EQ(m.info.grid.size, (std::array<int, 3>{12, 12, 1}));
+  EXPECT_EQ(m.info.grid.boundaries, "x_lo=dirichlet");
+  const auto named = net->named_parameters();
+  for (const auto& p : m.module->named_parameters())
+    EXPECT_TRUE(torch::equal(p.value(), named[p.key()])) << p.key();
+  // A file that is already new, or something else, is not a legacy file.
+  expect_error<std::runtime_error>([&] { resave_legacy_model(resaved, dir.file("x.pt")); },
+                                   {resaved});
 }

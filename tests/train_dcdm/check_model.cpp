@@ -13,8 +13,11 @@
 //                                           matches its regex (whole string); final_loss is the
 //                                           log's last train_loss; epochs is the log's row count
 //   check_model truncate SRC DST FRACTION   writes the first FRACTION of SRC's bytes to DST
+//   check_model flip SRC DST FRACTION       writes SRC to DST with one bit flipped in the byte at
+//                                           FRACTION of its length
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -158,6 +161,15 @@ int truncate(const std::string& src, const std::string& dst, double fraction) {
   return 0;
 }
 
+int flip(const std::string& src, const std::string& dst, double fraction) {
+  std::string bytes = dl::read_whole_file(src);
+  const auto at = std::min(bytes.size() - 1,
+                           static_cast<std::size_t>(fraction * static_cast<double>(bytes.size())));
+  bytes[at] = static_cast<char>(bytes[at] ^ 0x04);
+  dl::write_file_atomically(dst, bytes);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -168,6 +180,7 @@ int main(int argc, char** argv) {
     if (what == "loss-decreases" && argc == 3) return loss_decreases(argv[2]);
     if (what == "metadata" && argc >= 4) return metadata(argv[2], argv[3], argc - 4, argv + 4);
     if (what == "truncate" && argc == 5) return truncate(argv[2], argv[3], std::stod(argv[4]));
+    if (what == "flip" && argc == 5) return flip(argv[2], argv[3], std::stod(argv[4]));
   } catch (const std::exception& e) {
     return fail(e.what());
   }

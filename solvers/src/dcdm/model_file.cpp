@@ -286,6 +286,9 @@ LoadedDirectionModel load_direction_model(const std::string& path) {
 
 void resave_legacy_model(const std::string& from, const std::string& to) {
   register_direction_networks();
+  if (learned::peek_archive_header(from))
+    throw std::runtime_error(from + ": not a DCDM model file of the format before checksummed " +
+                             "archives: it is in today's format already");
   const std::string bytes = learned::read_whole_file(from, "model file");
   try {
     torch::serialize::InputArchive archive;
