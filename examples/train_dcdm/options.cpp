@@ -73,40 +73,11 @@ int world_size() {
   return ranks;
 }
 
-/// An integer network option of complete options (resolve_options); `fallback` when empty.
-int net_int(const deepsolve::learned::ModelOptions& net, const std::string& name, int fallback) {
-  const auto it = net.find(name);
-  return it == net.end() || it->second.empty() ? fallback : std::atoi(it->second.c_str());
-}
-
-/// float32 values per cell of one sample that a training step keeps alive: the activations the
-/// backward pass needs (a conv's output, its activation and the pair rule's sum: about 2.5
-/// channel maps per conv, each level 2^dim times smaller than the one above), the input, target,
-/// mask, output, A q and their gradients. A lower estimate (LibTorch's workspace comes on top).
-double floats_per_cell(const Options& o, const deepsolve::learned::ModelOptions& net) {
-  const double shrink = std::pow(2.0, o.dim);
-  if (net.count("smoothing")) {  // vcycle: per level, 2 * smoothing stencil outputs and more
-    const double level = 4.0 * net_int(net, "smoothing", 1) + 6.0;
-    return 6.0 + level * shrink / (shrink - 1.0);
-  }
-  const bool n128 = net.count("preset") && net.at("preset") == "n128";
-  const double c = net_int(net, "channels", 16);
-  const double convs =
-      net_int(net, "full-convs", n128 ? 6 : 4) + net_int(net, "up-convs", n128 ? 6 : 4);
-  const double half = net_int(net, "half-convs", n128 ? 10 : 6);
-  double per = 6.0 + c * (3.0 + 2.5 * convs);
-  double scale = 1.0;
-  for (int l = 1; l < net_int(net, "levels", 1); ++l) {
-    scale /= shrink;
-    per += scale * c * (3.0 + 2.5 * convs);
-  }
-  return per + scale / shrink * c * (1.0 + 2.5 * half);
-}
-
 /// Refuses a --size or --batch bound to run out of memory, before the dataset is made: the
 /// dataset (every rank holds all of it) and this rank's share of a batch, against the memory
 /// available (a GPU's batch is not checked here).
-void check_training_memory(const Options& o, const deepsolve::learned::ModelOptions& net) {
+void check_training_memory(const Options& o, const deepsolve::learned::ModelType& type,
+                           const deepsolve::learned::ModelOptions& net) {
   std::array<int, 3> n{o.size, o.size, o.dim == 3 ? o.size : 1};
   const double cells = double(n[0]) * n[1] * n[2];
   if (cells > deepsolve::solvers::Grid::kMaxCells) {
@@ -115,15 +86,14 @@ void check_training_memory(const Options& o, const deepsolve::learned::ModelOpti
         << " cells, more than a grid may have (" << deepsolve::solvers::Grid::kMaxCells << ")";
     throw std::invalid_argument(msg.str());
   }
-  // The network pads each axis to a multiple of 2^levels.
-  const int multiple = net.count("smoothing") ? 1 : 1 << std::min(net_int(net, "levels", 1), 20);
-  const double padded_side = std::ceil(double(o.size) / multiple) * multiple;
-  const double padded = std::pow(padded_side, o.dim);
+  // What the network type says one sample's training step keeps alive (0: it does not say).
+  const std::vector<std::int64_t> shape(std::size_t(o.dim), o.size);
+  const double floats = type.training_floats ? type.training_floats(net, shape) : 0.0;
   const double dataset = 4.0 * cells * o.samples;
   const bool on_cpu = o.device == "cpu" || (o.device == "auto" && !torch::cuda::is_available());
   const int ranks = world_size();
   const double share = std::ceil(double(o.batch) / ranks);
-  const double per_sample = on_cpu ? 4.0 * floats_per_cell(o, net) * padded : 0.0;
+  const double per_sample = on_cpu ? 4.0 * floats : 0.0;
   const double estimate = dataset + share * per_sample;
   const auto available = deepsolve::learned::available_memory();
   if (!available.known || estimate <= double(available.bytes)) return;
@@ -132,7 +102,7 @@ void check_training_memory(const Options& o, const deepsolve::learned::ModelOpti
   auto bytes = [](double b) { return deepsolve::learned::format_bytes(std::uint64_t(b)); };
   std::string how = "the dataset, " + std::to_string(o.samples) + " samples x " +
                     bytes(4.0 * cells) + ", and a batch's tensors, about " + bytes(per_sample) +
-                    " per sample (" + std::to_string(std::lround(floats_per_cell(o, net))) +
+                    " per sample (" + std::to_string(std::lround(floats / cells)) +
                     " float32 values per cell)";
   std::string advice;
   if (dataset >= double(available.bytes)) {
@@ -235,6 +205,11 @@ Options parse_options(const std::vector<std::string>& args) {
             app.add_option(flag, values[opt.name], help)->type_name("VALUE")->group(net);
     }
   }
+  app.add_option("--describe", o.describe,
+                 "Print what the model file MODEL holds (type, options, parameters, training "
+                 "grid, metadata) and exit")
+      ->type_name("MODEL")
+      ->group(net);
   app.add_option("--resave", o.resave,
                  "Re-save MODEL, a model file of the format before checksummed archives "
                  "(deepsolve before December 2026), in today's format at --out, and exit")
@@ -374,7 +349,8 @@ Options parse_options(const std::vector<std::string>& args) {
         "--validation-fraction must be in [0, 1), got " + format_number(o.validation_fraction));
   check_non_negative("--threads", o.threads);
 
-  check(!o.out.empty(), "--out MODEL is required (where the trained model goes)");
+  check(!o.out.empty() || !o.describe.empty(),
+        "--out MODEL is required (where the trained model goes)");
   if (o.checkpoint.empty()) o.checkpoint = o.out + ".ckpt";
   check(o.checkpoint != o.out, "--checkpoint and --out name the same file");
   check_at_least("--checkpoint-every", o.checkpoint_every, 1);
@@ -382,7 +358,7 @@ Options parse_options(const std::vector<std::string>& args) {
         "--log names the same file as --out or --checkpoint");
   check(o.dataset.empty() || (o.dataset != o.out && o.dataset != o.checkpoint),
         "--dataset names the same file as --out or --checkpoint");
-  check_training_memory(o, complete);
+  check_training_memory(o, type, complete);
   return o;
 }
 

@@ -32,7 +32,8 @@ struct Options {
   /// The network type's options given on the command line (--<option> VALUE; "1" for a flag),
   /// without dim, which --dim gives.
   std::map<std::string, std::string> network;
-  std::string resave;  ///< re-save this legacy model file at --out instead of training
+  std::string describe;  ///< print what this model file holds instead of training
+  std::string resave;    ///< re-save this legacy model file at --out instead of training
   std::string init;  ///< start from this model file's weights (same network options)
   // Training.
   std::int64_t epochs = 10;

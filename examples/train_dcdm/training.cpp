@@ -306,6 +306,10 @@ std::string format_double(double v, const char* format = "%.6g") {
 }  // namespace
 
 void train(const Options& o, const std::vector<std::string>& args, const dl::DataParallel& dp) {
+  if (!o.describe.empty()) {
+    if (dp.is_root()) std::fputs(dl::describe_model_file(o.describe).c_str(), stdout);
+    return;
+  }
   if (!o.resave.empty()) {  // a model file of the format before checksummed archives
     dl::collectively(dp, [&] {
       if (dp.is_root()) dcdm::resave_legacy_model(o.resave, o.out);

@@ -51,7 +51,7 @@ std::string reason(int error) {
 /// through the descriptor itself: reopening it would start at offset 0 of a redirected file, and
 /// renaming over it would replace the file the shell redirected into.
 int descriptor_of(const std::string& path) {
-  for (const std::string prefix :
+  for (const std::string& prefix :
        {std::string("/dev/fd/"), std::string("/proc/self/fd/"),
         std::string("/proc/thread-self/fd/"), "/proc/" + std::to_string(::getpid()) + "/fd/"}) {
     if (path.compare(0, prefix.size(), prefix) != 0 || path.size() == prefix.size()) continue;

@@ -232,4 +232,24 @@ LoadedModel load_model(const std::string& path) {
   return out;
 }
 
+std::string describe_model_file(const std::string& path) {
+  const LoadedModel m = load_model(path);
+  std::int64_t parameters = 0;
+  for (const auto& p : m.module->parameters()) parameters += p.numel();
+  std::ostringstream s;
+  s << path << ": a '" << m.type->name << "' model (" << m.type->family << ")\n"
+    << "  type:       " << m.type->description << "\n"
+    << "  network:    " << m.type->describe(*m.module) << "; " << parameters << " parameters\n"
+    << "  options:   ";
+  for (const auto& [name, value] : m.options) s << ' ' << name << '=' << value;
+  s << "\n";
+  if (!m.type->needs.empty()) {
+    s << "  needs:     ";
+    for (const auto& n : m.type->needs) s << ' ' << n;
+    s << "\n";
+  }
+  for (const auto& [key, value] : m.metadata) s << "  " << key << ": " << value << "\n";
+  return s.str();
+}
+
 }  // namespace deepsolve::learned

@@ -375,6 +375,24 @@ learned::ModelType cnn_model_type() {
   t.describe = [](const torch::nn::Module& m) {
     return dynamic_cast<const DcdmNetImpl&>(m).options().describe();
   };
+  // Per padded cell: about 2.5 channel maps per conv (its output, its activation, the pair
+  // rule's sum), each level 2^dim times smaller than the one above; plus input, target, mask,
+  // output, A q and their gradients.
+  t.training_floats = [](const learned::ModelOptions& o, const std::vector<std::int64_t>& shape) {
+    const DcdmNetOptions n = cnn_options(o);
+    const double shrink = std::pow(2.0, n.dim());
+    const double c = n.channels(), convs = n.full_convs() + n.up_convs();
+    double per = 6.0 + c * (3.0 + 2.5 * convs), scale = 1.0;
+    for (int l = 1; l < n.pooling_levels(); ++l) {
+      scale /= shrink;
+      per += scale * c * (3.0 + 2.5 * convs);
+    }
+    per += scale / shrink * c * (1.0 + 2.5 * n.half_convs());
+    const double multiple = std::pow(2.0, n.pooling_levels());  // the input is padded to it
+    double cells = 1.0;
+    for (const std::int64_t side : shape) cells *= std::ceil(double(side) / multiple) * multiple;
+    return per * cells;
+  };
   return t;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
@@ -713,6 +714,15 @@ learned::ModelType vcycle_model_type() {
   };
   t.describe = [](const torch::nn::Module& m) {
     return dynamic_cast<const VcycleNetImpl&>(m).options().describe();
+  };
+  // Per cell and level: 2 * smoothing stencil outputs with their coefficients and more, each
+  // level 2^dim times smaller; plus input, target, mask, output, A q and their gradients.
+  t.training_floats = [](const learned::ModelOptions& o, const std::vector<std::int64_t>& shape) {
+    const double shrink = std::pow(2.0, double(shape.size()));
+    const double level = 4.0 * double(learned::integer_option(o, "smoothing")) + 6.0;
+    double cells = 1.0;
+    for (const std::int64_t side : shape) cells *= double(side);
+    return (6.0 + level * shrink / (shrink - 1.0)) * cells;
   };
   return t;
 }

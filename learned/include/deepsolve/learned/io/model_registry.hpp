@@ -14,6 +14,7 @@
 // module's parameters and buffers.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -54,6 +55,11 @@ struct ModelType {
   std::function<ModelOptions(const torch::nn::Module&)> options_of;
   /// One line about a module's architecture, e.g. "2D V-cycle, 16 hidden channels".
   std::function<std::string(const torch::nn::Module&)> describe;
+  /// Optional, for memory guards: about how many float32 values one training step keeps alive
+  /// for one sample whose spatial sizes are `sample_shape` (activations for the backward pass,
+  /// input, output and their gradients); a lower estimate.
+  std::function<double(const ModelOptions&, const std::vector<std::int64_t>& sample_shape)>
+      training_floats;
 
   const ModelOption* option(const std::string& option_name) const;
 };
@@ -104,5 +110,10 @@ void save_model(const std::string& path, const torch::nn::Module& module,
 /// registered), the options through the type's build, and the parameters, which must match the
 /// built module in names, shapes and dtypes. Every failure is a std::runtime_error naming `path`.
 LoadedModel load_model(const std::string& path);
+
+/// What a model file holds, as lines of text for people (`train_dcdm --describe`): the type and
+/// its description, the architecture, the parameter count, the options, what it needs and the
+/// metadata. Loads the file (same errors as load_model).
+std::string describe_model_file(const std::string& path);
 
 }  // namespace deepsolve::learned
