@@ -11,6 +11,7 @@
 
 #include "deepsolve/solvers/dcdm/default_models.hpp"
 #include "deepsolve/solvers/geometry.hpp"
+#include "deepsolve/solvers/krylov/conjugate_directions.hpp"
 #include "deepsolve/solvers/petsc/classical.hpp"
 #include "deepsolve/solvers/petsc/dmda_poisson.hpp"
 
@@ -235,6 +236,11 @@ Options parse_options(const std::vector<std::string>& args) {
 
   // The DCDM options, then the solver list (whose default includes dcdm only when it has a model).
   check_non_negative("--dcdm-window", o.dcdm_window);
+  check(o.dcdm_window <= deepsolve::solvers::max_conjugate_direction_window,
+        "--dcdm-window must be <= " +
+            std::to_string(deepsolve::solvers::max_conjugate_direction_window) + ", got " +
+            std::to_string(o.dcdm_window) +
+            " (each of the window + 1 slots keeps two vectors of the grid's size)");
   const bool cuda_n = o.dcdm_device.rfind("cuda:", 0) == 0 && o.dcdm_device.size() > 5 &&
                       o.dcdm_device.find_first_not_of("0123456789", 5) == std::string::npos;
   check(o.dcdm_device == "cpu" || o.dcdm_device == "cuda" || o.dcdm_device == "auto" || cuda_n,

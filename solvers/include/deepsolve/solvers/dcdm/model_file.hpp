@@ -101,7 +101,7 @@ class DirectionNetwork {
   virtual std::string format() const = 0;
   const std::string& path() const { return path_; }
   const ModelInfo& info() const { return info_; }
-  /// e.g. "models/x.pt (dcdm, 3D, 97457 parameters)".
+  /// e.g. "models/x.pt (cnn, 3D, 97457 parameters)".
   std::string describe() const;
 
   /// Throws std::runtime_error "<path>: a 2D model cannot be applied to a 3D grid" on a mismatch.

@@ -41,7 +41,7 @@ class NetworkDirection final : public DirectionModel {
   NetworkDirection(const NetworkDirection&) = delete;
   NetworkDirection& operator=(const NetworkDirection&) = delete;
 
-  /// e.g. "network models/x.pt (dcdm, 3D, 97457 parameters) on cpu".
+  /// e.g. "network models/x.pt (cnn, 3D, 97457 parameters) on cpu".
   std::string describe() const override;
 
   /// q = f(r) with r, q whole-grid float64 arrays in natural ordering (x fastest). r is wrapped
