@@ -161,6 +161,27 @@ std::string options_error(const std::string& option, const std::string& value,
 
 }  // namespace
 
+
+namespace {
+
+// What a KSPSolve left: iterations, reason and the residual history.
+struct KspOutcome {
+  PetscInt its = 0, length = 0;
+  const PetscReal* history = nullptr;
+  KSPConvergedReason reason = KSP_CONVERGED_ITERATING;
+};
+
+KspOutcome solve_and_read(KSP ksp, Vec b, Vec x) {
+  KspOutcome out;
+  DEEPSOLVE_PETSC_CALL(KSPSolve(ksp, b, x));
+  DEEPSOLVE_PETSC_CALL(KSPGetIterationNumber(ksp, &out.its));
+  DEEPSOLVE_PETSC_CALL(KSPGetConvergedReason(ksp, &out.reason));
+  DEEPSOLVE_PETSC_CALL(KSPGetResidualHistory(ksp, &out.history, &out.length));
+  return out;
+}
+
+}  // namespace
+
 TEST(KspDcdm, IdentityModelMatchesConjugateGradient) {
   for (const auto& [name, grid] : deepsolve::testing::test_grids()) {
     SCOPED_TRACE(name);
@@ -315,25 +336,17 @@ TEST(KspDcdm, MonitorHistoryAndInitialGuess) {
       },
       nullptr, nullptr));
   auto x = p.pde.create_vector();
-  DEEPSOLVE_PETSC_CALL(KSPSolve(ksp, p.b, x));
-  PetscInt its, length;
-  const PetscReal* h;
-  KSPConvergedReason reason;
-  DEEPSOLVE_PETSC_CALL(KSPGetIterationNumber(ksp, &its));
-  DEEPSOLVE_PETSC_CALL(KSPGetConvergedReason(ksp, &reason));
-  DEEPSOLVE_PETSC_CALL(KSPGetResidualHistory(ksp, &h, &length));
-  EXPECT_EQ(reason, KSP_CONVERGED_RTOL);
-  EXPECT_GT(its, 5);
-  EXPECT_EQ(length, its + 1);
-  EXPECT_EQ(monitor_calls, its + 1);
-  EXPECT_LE(h[its], 1e-8 * h[0]);
+  const KspOutcome out = solve_and_read(ksp, p.b, x);
+  EXPECT_EQ(out.reason, KSP_CONVERGED_RTOL);
+  EXPECT_GT(out.its, 5);
+  EXPECT_EQ(out.length, out.its + 1);
+  EXPECT_EQ(monitor_calls, out.its + 1);
+  EXPECT_LE(out.history[out.its], 1e-8 * out.history[0]);
   // Solving again from the solution: converged before the first step.
   DEEPSOLVE_PETSC_CALL(KSPSetInitialGuessNonzero(ksp, PETSC_TRUE));
-  DEEPSOLVE_PETSC_CALL(KSPSolve(ksp, p.b, x));
-  DEEPSOLVE_PETSC_CALL(KSPGetIterationNumber(ksp, &its));
-  DEEPSOLVE_PETSC_CALL(KSPGetConvergedReason(ksp, &reason));
-  EXPECT_EQ(reason, KSP_CONVERGED_RTOL);
-  EXPECT_EQ(its, 0);
+  const KspOutcome again = solve_and_read(ksp, p.b, x);
+  EXPECT_EQ(again.reason, KSP_CONVERGED_RTOL);
+  EXPECT_EQ(again.its, 0);
   DEEPSOLVE_PETSC_CALL(KSPDestroy(&ksp));
 }
 
@@ -426,16 +439,10 @@ TEST(KspDcdm, TheUsersConvergenceTestDecides) {
       },
       nullptr, nullptr));
   auto x = p.pde.create_vector();
-  DEEPSOLVE_PETSC_CALL(KSPSolve(ksp, p.b, x));
-  PetscInt its, length;
-  const PetscReal* h;
-  KSPConvergedReason reason;
-  DEEPSOLVE_PETSC_CALL(KSPGetIterationNumber(ksp, &its));
-  DEEPSOLVE_PETSC_CALL(KSPGetConvergedReason(ksp, &reason));
-  DEEPSOLVE_PETSC_CALL(KSPGetResidualHistory(ksp, &h, &length));
-  EXPECT_EQ(reason, KSP_CONVERGED_ITS);
-  EXPECT_EQ(its, 4);
-  EXPECT_EQ(length, 5);
+  const KspOutcome out = solve_and_read(ksp, p.b, x);
+  EXPECT_EQ(out.reason, KSP_CONVERGED_ITS);
+  EXPECT_EQ(out.its, 4);
+  EXPECT_EQ(out.length, 5);
   DEEPSOLVE_PETSC_CALL(KSPDestroy(&ksp));
 }
 
