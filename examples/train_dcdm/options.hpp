@@ -34,7 +34,7 @@ struct Options {
   std::map<std::string, std::string> network;
   std::string describe;  ///< print what this model file holds instead of training
   std::string resave;    ///< re-save this legacy model file at --out instead of training
-  std::string init;  ///< start from this model file's weights (same network options)
+  std::string init;      ///< start from this model file's weights (same network options)
   // Training.
   std::int64_t epochs = 10;
   std::int64_t batch = 10;
@@ -42,9 +42,10 @@ struct Options {
   std::string optimizer = "adam";  ///< a deepsolve::learned registry name
   double momentum = 0.9;           ///< optimizers with momentum only (sgd, sgd-clip)
   double validation_fraction = 0.1;
-  std::string lr_schedule = "constant";  ///< canonical text (deepsolve/learned/training/lr_schedule.hpp)
-  std::int64_t patience = 0;             ///< early stopping after this many epochs; 0: off
-  double min_delta = 0.0;                ///< the improvement that resets the patience counter
+  std::string lr_schedule =
+      "constant";             ///< canonical text (deepsolve/learned/training/lr_schedule.hpp)
+  std::int64_t patience = 0;  ///< early stopping after this many epochs; 0: off
+  double min_delta = 0.0;     ///< the improvement that resets the patience counter
   std::uint64_t seed = 0;
   std::string device = "auto";
   int threads = 0;  ///< 0: LibTorch's default on one rank, cores / ranks on several

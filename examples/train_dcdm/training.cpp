@@ -12,17 +12,17 @@
 #include <stdexcept>
 #include <thread>
 
-#include "deepsolve/learned/training/checkpoint.hpp"
 #include "deepsolve/learned/device.hpp"
 #include "deepsolve/learned/io/model_registry.hpp"
-#include "deepsolve/learned/training/lr_schedule.hpp"
 #include "deepsolve/learned/optim/optimizer_util.hpp"
 #include "deepsolve/learned/optim/registry.hpp"
+#include "deepsolve/learned/training/checkpoint.hpp"
+#include "deepsolve/learned/training/lr_schedule.hpp"
 #include "deepsolve/learned/training/progress.hpp"
 #include "deepsolve/learned/training/trainer.hpp"
+#include "deepsolve/solvers/dcdm/direction_module.hpp"
 #include "deepsolve/solvers/dcdm/loss.hpp"
 #include "deepsolve/solvers/dcdm/model_file.hpp"
-#include "deepsolve/solvers/dcdm/direction_module.hpp"
 #include "deepsolve/solvers/dcdm/network_direction.hpp"
 #include "deepsolve/solvers/dcdm/training_data.hpp"
 #include "deepsolve/solvers/geometry.hpp"

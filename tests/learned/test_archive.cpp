@@ -52,7 +52,8 @@ TEST(Archive, RoundTripOfEveryKindAndParts) {
   TempDir dir;
   const std::string path = dir.file("a.bin");
   dl::write_archive(path, "dataset", {"header line\n", std::string("\0\1\2", 3), ""});
-  EXPECT_EQ(dl::read_archive(path, "dataset", "DCDM dataset"), std::string("header line\n\0\1\2", 15));
+  EXPECT_EQ(dl::read_archive(path, "dataset", "DCDM dataset"),
+            std::string("header line\n\0\1\2", 15));
   const std::string bytes = slurp(path);
   EXPECT_EQ(bytes.size(), 48u + 15u);
   EXPECT_EQ(bytes.substr(1, 4), "DSLV");
@@ -263,11 +264,17 @@ TEST(ModelRegistry, ErrorsNameTheTypeTheOptionAndTheFile) {
   expect_error<std::invalid_argument>([&] { registry.add(registry.get("test-linear")); },
                                       {"'test-linear' is registered twice"});
   const dl::ModelType& type = registry.get("test-linear");
-  expect_error<std::invalid_argument>([&] { dl::resolve_options(type, {{"width", "3"}}); },
-                                      {"has no option 'width'", "in, out"});
+  expect_error<std::invalid_argument>(
+      [&] {
+        dl::resolve_options(type, {{"width", "3"}});
+      },
+      {"has no option 'width'", "in, out"});
   EXPECT_EQ(dl::resolve_options(type, {{"out", "4"}}).at("in"), "2");  // the default
   expect_error<std::invalid_argument>(
-      [&] { dl::integer_option({{"in", "3x"}}, "in"); }, {"in: '3x' is not an integer"});
+      [&] {
+        dl::integer_option({{"in", "3x"}}, "in");
+      },
+      {"in: '3x' is not an integer"});
 
   // A module of no registered type cannot be saved.
   torch::nn::Conv1d conv(1, 1, 3);

@@ -15,11 +15,11 @@
 #include "../support/expect_error.hpp"
 #include "../support/temp_dir.hpp"
 #include "deepsolve/learned/atomic_file.hpp"
-#include "deepsolve/learned/io/archive.hpp"
-#include "deepsolve/learned/training/checkpoint.hpp"
 #include "deepsolve/learned/device.hpp"
-#include "deepsolve/learned/training/metrics_log.hpp"
+#include "deepsolve/learned/io/archive.hpp"
 #include "deepsolve/learned/optim/registry.hpp"
+#include "deepsolve/learned/training/checkpoint.hpp"
+#include "deepsolve/learned/training/metrics_log.hpp"
 #include "deepsolve/learned/training/progress.hpp"
 #include "deepsolve/learned/training/shuffle.hpp"
 #include "deepsolve/learned/training/trainer.hpp"
@@ -310,8 +310,8 @@ TEST(Checkpoint, LoadErrorsNameTheFile) {
   dl::write_file_atomically(dir.file("magic.ckpt"), bad_magic);
   expect_error<std::runtime_error>([&] { load(dir.file("magic.ckpt")); },
                                    "magic.ckpt: not a deepsolve checkpoint");
-  for (const std::size_t at : {std::size_t{12}, std::size_t{40}, std::size_t{60}, bytes.size() / 2,
-                               bytes.size() - 1}) {
+  for (const std::size_t at :
+       {std::size_t{12}, std::size_t{40}, std::size_t{60}, bytes.size() / 2, bytes.size() - 1}) {
     std::string flipped = bytes;
     flipped[at] = static_cast<char>(flipped[at] ^ 0x01);
     dl::write_file_atomically(dir.file("flipped.ckpt"), flipped);

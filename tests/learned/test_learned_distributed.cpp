@@ -8,8 +8,8 @@
 #include <string>
 
 #include "deepsolve/learned/config.hpp"
-#include "deepsolve/learned/training/distributed.hpp"
 #include "deepsolve/learned/optim/registry.hpp"
+#include "deepsolve/learned/training/distributed.hpp"
 #include "deepsolve/learned/training/trainer.hpp"
 #include "tiny_model.hpp"
 

@@ -161,7 +161,6 @@ std::string options_error(const std::string& option, const std::string& value,
 
 }  // namespace
 
-
 namespace {
 
 // What a KSPSolve left: iterations, reason and the residual history.

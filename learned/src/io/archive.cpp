@@ -133,11 +133,10 @@ std::optional<ArchiveHeader> read_header(const File& file, const std::string& pa
                              std::to_string(kMaxHeaderSize));
   const std::uint64_t expected = header.header_size + header.payload_size;
   if (header.payload_size > file.size() || file.size() != expected)
-    throw std::runtime_error(
-        path + ": " + (file.size() < expected ? "truncated " : "damaged ") + what + ": the file " +
-        "has " + std::to_string(file.size()) + " bytes, its header says " +
-        std::to_string(header.header_size) + " + " + std::to_string(header.payload_size) +
-        " (header + payload)");
+    throw std::runtime_error(path + ": " + (file.size() < expected ? "truncated " : "damaged ") +
+                             what + ": the file " + "has " + std::to_string(file.size()) +
+                             " bytes, its header says " + std::to_string(header.header_size) +
+                             " + " + std::to_string(header.payload_size) + " (header + payload)");
   return header;
 }
 

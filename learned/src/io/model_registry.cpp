@@ -197,9 +197,9 @@ LoadedModel load_model(const std::string& path) {
     const std::string name = v.toStringRef();
     out.type = ModelRegistry::instance().find(name);
     if (out.type == nullptr)
-      throw std::runtime_error(path + ": a model of type '" + name + "', which this build " +
-                               "does not know (registered: " +
-                               join(ModelRegistry::instance().names()) + ")");
+      throw std::runtime_error(
+          path + ": a model of type '" + name + "', which this build " +
+          "does not know (registered: " + join(ModelRegistry::instance().names()) + ")");
     const ModelOptions stored = read_dict(archive, "options");
     try {
       out.options = resolve_options(*out.type, stored);
@@ -217,13 +217,12 @@ LoadedModel load_model(const std::string& path) {
     for (const auto& [tensor, spec] : expected) {
       const auto it = loaded.find(tensor);
       if (it == loaded.end() || it->second.sizes != spec.sizes || it->second.dtype != spec.dtype)
-        throw std::runtime_error(
-            path + ": tensor " + tensor + " is " +
-            (it == loaded.end() ? std::string("missing")
-                                : shape_string(it->second.sizes) + " " +
-                                      c10::toString(it->second.dtype)) +
-            " in the file, the " + name + " options say " + shape_string(spec.sizes) + " " +
-            c10::toString(spec.dtype));
+        throw std::runtime_error(path + ": tensor " + tensor + " is " +
+                                 (it == loaded.end() ? std::string("missing")
+                                                     : shape_string(it->second.sizes) + " " +
+                                                           c10::toString(it->second.dtype)) +
+                                 " in the file, the " + name + " options say " +
+                                 shape_string(spec.sizes) + " " + c10::toString(spec.dtype));
     }
   } catch (const c10::Error& e) {
     throw std::runtime_error(path + ": malformed model file (" + short_message(e) + ")");

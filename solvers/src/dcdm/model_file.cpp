@@ -27,7 +27,8 @@ constexpr const char* kTorchScriptExtraFile = "deepsolve_model.txt";
 constexpr const char* kGridPrefix = "grid.";
 
 std::string resave_hint(const std::string& path) {
-  return "re-save it with `train_dcdm --resave " + path + " --out NEW.pt` (or "
+  return "re-save it with `train_dcdm --resave " + path +
+         " --out NEW.pt` (or "
          "deepsolve::solvers::dcdm::resave_legacy_model)";
 }
 

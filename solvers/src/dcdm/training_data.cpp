@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "deepsolve/learned/io/archive.hpp"
+#include "deepsolve/learned/memory.hpp"
 #include "deepsolve/solvers/krylov/eigen_space.hpp"
 #include "deepsolve/solvers/krylov/lanczos.hpp"
 #include "deepsolve/solvers/random.hpp"
@@ -89,18 +90,6 @@ void check_options(const RitzDatasetOptions& o) {
         std::to_string(o.low_mode_scale()));
 }
 
-/// MemAvailable from /proc/meminfo in bytes; nullopt where there is no such file (not Linux).
-std::optional<double> available_memory_bytes() {
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  double kib = 0.0;
-  while (meminfo >> key >> kib) {
-    if (key == "MemAvailable:") return kib * 1024.0;
-    meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
-  }
-  return std::nullopt;
-}
-
 /// Lanczos holds its basis and the Ritz vectors at once (m vectors each, at most one per fluid
 /// cell) and the m x m eigenvectors of T. A run that cannot fit would grind for hours before
 /// the system kills it, so refuse it up front.
@@ -108,18 +97,11 @@ void check_memory(const Grid& grid, const RitzDatasetOptions& options) {
   const double m = static_cast<double>(
       std::min<std::int64_t>(options.lanczos_steps(), grid.count(CellType::fluid)));
   const double needed = 8.0 * m * (2.0 * static_cast<double>(grid.num_cells()) + m);
-  const std::optional<double> available = available_memory_bytes();
-  if (!available || needed <= *available) return;
-  auto gib = [](double bytes) {
-    std::ostringstream s;
-    s << std::fixed << std::setprecision(1) << bytes / (1024.0 * 1024.0 * 1024.0) << " GiB";
-    return s.str();
-  };
-  throw std::invalid_argument(
-      "compute_ritz_basis: " + std::to_string(options.lanczos_steps()) +
-      " Lanczos steps on the grid (" + grid.describe() + ") need about " + gib(needed) +
-      " (2 x steps x cells x 8 bytes of vectors, plus steps^2 x 8), more than the " +
-      gib(*available) + " of memory available; lower lanczos_steps");
+  learned::check_memory("compute_ritz_basis: " + std::to_string(options.lanczos_steps()) +
+                            " Lanczos steps on the grid (" + grid.describe() + ")",
+                        static_cast<std::uint64_t>(std::min(needed, 1.8e19)),
+                        "2 x steps x cells x 8 bytes of vectors, plus steps^2 x 8",
+                        "lower lanczos_steps");
 }
 
 }  // namespace
@@ -292,8 +274,8 @@ RitzDataset RitzDataset::load(const std::string& path) {
   // Header and CRC-32 checked before the samples are used (io/archive.hpp).
   const std::string payload = learned::read_archive(path, kArchiveKind, "DCDM dataset");
   const auto file_size = static_cast<std::uint64_t>(payload.size());
-  const std::string prefix =
-      payload.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(file_size, kMaxHeaderBytes)));
+  const std::string prefix = payload.substr(
+      0, static_cast<std::size_t>(std::min<std::uint64_t>(file_size, kMaxHeaderBytes)));
   const std::string magic_prefix = std::string(kMagic) + ' ';
   if (prefix.compare(0, magic_prefix.size(), magic_prefix) != 0)
     throw std::runtime_error(path + ": not a deepsolve DCDM dataset (expected header '" +

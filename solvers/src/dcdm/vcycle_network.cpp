@@ -685,8 +685,7 @@ learned::ModelType vcycle_model_type() {
       {"hidden", Kind::integer, "16", "channels of the coefficient head", "net_hidden"},
       {"smoothing", Kind::integer, "1", "stencils before and after each coarse correction (1..8)",
        "net_smoothing"},
-      {"coarsest", Kind::integer, "2", "pool until every axis has at most N cells",
-       "net_coarsest"},
+      {"coarsest", Kind::integer, "2", "pool until every axis has at most N cells", "net_coarsest"},
   };
   t.needs = {"cell-types"};
   t.build = [](const learned::ModelOptions& o) -> std::shared_ptr<torch::nn::Module> {

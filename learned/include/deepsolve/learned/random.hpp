@@ -18,7 +18,9 @@ constexpr std::uint64_t splitmix64(std::uint64_t z) {
 }
 
 /// Uniform double in [0, 1) from the top 53 bits.
-inline double to_unit_double(std::uint64_t bits) { return double(bits >> 11) * 0x1.0p-53; }
+inline double to_unit_double(std::uint64_t bits) {
+  return double(bits >> 11) * 0x1.0p-53;
+}
 
 /// Standard normal for (seed, counter) by Box-Muller on two hashed uniforms.
 inline double hashed_normal(std::uint64_t seed, std::uint64_t counter) {
@@ -34,8 +36,8 @@ class SplitMix64 {
   explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
   /// The stream for (seed, counter): independent-looking streams for consecutive counters.
   SplitMix64(std::uint64_t seed, std::uint64_t counter)
-      : state_(splitmix64(seed) ^ splitmix64(counter * 0xd1b54a32d192ed03ULL + 1 -
-                                             0x9e3779b97f4a7c15ULL)) {}
+      : state_(splitmix64(seed) ^
+               splitmix64(counter * 0xd1b54a32d192ed03ULL + 1 - 0x9e3779b97f4a7c15ULL)) {}
   std::uint64_t next() {
     state_ += 0x9e3779b97f4a7c15ULL;
     return splitmix64(state_ - 0x9e3779b97f4a7c15ULL);

@@ -47,8 +47,7 @@ void write_archive(const std::string& path, const std::string& kind,
 
 /// Reads and checks an archive of `kind` and returns its payload. `what` names the kind of file
 /// in messages (e.g. "model file").
-std::string read_archive(const std::string& path, const std::string& kind,
-                         const std::string& what);
+std::string read_archive(const std::string& path, const std::string& kind, const std::string& what);
 
 /// The header of `path` when it starts with the archive magic and its header is intact (checked
 /// as by read_archive, without reading the payload); std::nullopt when the file does not start

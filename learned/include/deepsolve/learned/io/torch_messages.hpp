@@ -1,8 +1,8 @@
 // How LibTorch's errors and shapes appear in deepsolve's messages, one way everywhere.
 #pragma once
 
-#include <c10/util/Exception.h>
 #include <c10/util/ArrayRef.h>
+#include <c10/util/Exception.h>
 
 #include <cstdint>
 #include <sstream>
