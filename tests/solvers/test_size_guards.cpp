@@ -149,5 +149,12 @@ TEST(SizeGuards, DmdaEstimateMatchesWhatIsAllocated) {
   RecordProperty("estimate_bytes", std::to_string(estimate));
   RecordProperty("added_bytes", std::to_string(added));
   EXPECT_GT(added, 0.5 * estimate) << "estimate " << estimate << ", allocated " << added;
-  EXPECT_LT(added, 1.5 * estimate) << "estimate " << estimate << ", allocated " << added;
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer's redzones and quarantine add to the resident size of every allocation
+  // (measured at 96^3: 1.6x the estimate in the sanitizer build, 1.2x without).
+  const double slack = 2.5;
+#else
+  const double slack = 1.5;
+#endif
+  EXPECT_LT(added, slack * estimate) << "estimate " << estimate << ", allocated " << added;
 }
