@@ -9,9 +9,12 @@
 //   w_i: N(0, sigma_i^2) per entry with sigma_i = ||A x_i|| / sqrt(m) * 10^(-snr_db / 20) (the
 //        signal-to-noise ratio ||A x_i||^2 / E||w_i||^2 is snr_db for every sample; snr_db = inf
 //        gives noiseless data);
-//   A:  one fixed matrix (generated from `seed`, or the user's), or with `redraw_matrix` a new one
-//       per batch, keyed by (seed, stream, the batch's first index), shared by its samples.
-// Streams separate the training, validation and test sets.
+//   A:  one fixed matrix (gaussian_matrix(m, n, seed, 0), or the user's), or with `redraw_matrix`
+//       a new one per batch, gaussian_matrix(m, n, seed, key) with the key a hash of (stream, the
+//       batch's first index), shared by its samples (so with redraw_matrix y depends on the
+//       batch; x never does).
+// Streams separate the training, validation and test sets. A x is summed in a fixed order, not
+// by BLAS: a sample is the same bit for bit in any batch.
 #pragma once
 
 #include <cstdint>
@@ -51,15 +54,16 @@ struct SparseBatch {
 class SyntheticData {
  public:
   /// `matrix`: the user's A ([m, n], finite), or undefined to generate one from the seed (unless
-  /// redraw_matrix). Throws std::invalid_argument for a bad setup or a matrix of another shape.
+  /// redraw_matrix). Throws std::invalid_argument for a bad setup, or a matrix of another shape,
+  /// with non-finite entries, or given together with redraw_matrix.
   explicit SyntheticData(SyntheticSetup setup, torch::Tensor matrix = {});
 
   const SyntheticSetup& setup() const { return setup_; }
   /// The fixed A (float64, CPU); undefined with redraw_matrix.
   const torch::Tensor& matrix() const { return matrix_; }
 
-  /// Samples `indices` (a 1-D int64 tensor, nonnegative, not empty) of `stream`, as float64 CPU
-  /// tensors.
+  /// Samples `indices` (a 1-D int64 tensor, nonnegative, not empty; repeats allowed) of
+  /// `stream`, as float64 CPU tensors; A is a copy. Throws std::invalid_argument on bad indices.
   SparseBatch batch(const torch::Tensor& indices, DataStream stream) const;
   /// Samples [begin, end) of `stream`.
   SparseBatch range(std::int64_t begin, std::int64_t end, DataStream stream) const;
