@@ -15,7 +15,9 @@
 
 namespace deepsolve::unfolded {
 
+// Named, so that these helpers cannot meet another file's in the unity build.
 namespace {
+namespace lipschitz_detail {
 
 // Fixed so that L (and every step 1/L built on it) is the same on every run and machine.
 constexpr std::uint64_t kStartSeed = 0x4c697073636869ULL;
@@ -95,45 +97,48 @@ double lipschitz_of_host(const torch::Tensor& host, const char* what) {
   return gram_top_eigenvalue(A);
 }
 
+}  // namespace lipschitz_detail
 }  // namespace
 
 double lipschitz_constant(const Eigen::MatrixXd& A) {
-  check_size(A.rows(), A.cols(), "the");
+  lipschitz_detail::check_size(A.rows(), A.cols(), "the");
   if (!A.allFinite())
     throw std::invalid_argument("Lipschitz constant: A has a non-finite entry (NaN or Inf)");
-  return gram_top_eigenvalue(A);
+  return lipschitz_detail::gram_top_eigenvalue(A);
 }
 
 double lipschitz_constant(const Eigen::SparseMatrix<double>& A) {
-  check_size(A.rows(), A.cols(), "the sparse");
+  lipschitz_detail::check_size(A.rows(), A.cols(), "the sparse");
   const Eigen::Map<const Eigen::VectorXd> values(A.valuePtr(), A.nonZeros());
   if (!values.allFinite())
     throw std::invalid_argument(
         "Lipschitz constant: the sparse A has a non-finite entry (NaN or Inf)");
-  return gram_top_eigenvalue(A);
+  return lipschitz_detail::gram_top_eigenvalue(A);
 }
 
 double lipschitz_constant(const torch::Tensor& A) {
   if (!A.defined() || A.dim() != 2 || !A.is_floating_point())
     throw std::invalid_argument(
         "Lipschitz constant: A must be a floating-point matrix [m, n], got " +
-        (A.defined() ? tensor_shape(A) + " " + std::string(c10::toString(A.scalar_type()))
-                     : std::string("an undefined tensor")));
-  return lipschitz_of_host(host_float64(A), "the");
+        (A.defined()
+             ? lipschitz_detail::tensor_shape(A) + " " + std::string(c10::toString(A.scalar_type()))
+             : std::string("an undefined tensor")));
+  return lipschitz_detail::lipschitz_of_host(lipschitz_detail::host_float64(A), "the");
 }
 
 torch::Tensor lipschitz_constants(const torch::Tensor& A) {
   if (!A.defined() || A.dim() != 3 || !A.is_floating_point())
     throw std::invalid_argument(
         "Lipschitz constants: A must be a floating-point batch of matrices [B, m, n], got " +
-        (A.defined() ? tensor_shape(A) + " " + std::string(c10::toString(A.scalar_type()))
-                     : std::string("an undefined tensor")));
-  const torch::Tensor host = host_float64(A);
+        (A.defined()
+             ? lipschitz_detail::tensor_shape(A) + " " + std::string(c10::toString(A.scalar_type()))
+             : std::string("an undefined tensor")));
+  const torch::Tensor host = lipschitz_detail::host_float64(A);
   torch::Tensor constants = torch::empty({A.size(0)}, torch::kFloat64);
   double* out = constants.data_ptr<double>();
   for (std::int64_t b = 0; b < A.size(0); ++b) {
     const std::string what = "problem " + std::to_string(b) + "'s";
-    out[b] = lipschitz_of_host(host[b], what.c_str());
+    out[b] = lipschitz_detail::lipschitz_of_host(host[b], what.c_str());
   }
   return constants.to(A.device(), A.scalar_type());
 }
