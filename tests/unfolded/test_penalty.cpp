@@ -35,11 +35,18 @@ TEST(Penalty, SoftAndHardShrinkAgreeBetweenTorchAndEigen) {
 }
 
 TEST(Penalty, SoftShrinkIsDifferentiableInTheThreshold) {
-  const torch::Tensor v = torch::tensor({{1.0, -2.0, 0.1}}, torch::kFloat64);
+  const torch::Tensor v = torch::tensor({{1.0, 2.0, -3.0, 0.1}}, torch::kFloat64);
   const torch::Tensor t = torch::tensor(0.5, torch::dtype(torch::kFloat64).requires_grad(true));
+  // (1 - t) + (2 - t) + (-3 + t) + 0: d/dt = -1.
   du::shrink(du::Penalty::l1, v, t).sum().backward();
-  // d/dt of (1 - t) + (-2 + t) + 0 = 0; of |.| sum it is -2: check the sum of absolute values.
-  EXPECT_NEAR(t.grad().item<double>(), 0.0, 1e-15);
+  ASSERT_TRUE(t.grad().defined());
+  EXPECT_DOUBLE_EQ(t.grad().item<double>(), -1.0);
+  // A threshold per row broadcasts against the batch.
+  const torch::Tensor rows = torch::tensor({{0.5}, {1.5}}, torch::kFloat64);
+  const torch::Tensor both = du::shrink(du::Penalty::l1, v.expand({2, 4}), rows);
+  EXPECT_DOUBLE_EQ(both[0][1].item<double>(), 1.5);
+  EXPECT_DOUBLE_EQ(both[1][1].item<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(both[1][0].item<double>(), 0.0);
 }
 
 TEST(Penalty, ObjectiveMatchesItsDefinitionForSharedAndPerProblemMatrices) {
