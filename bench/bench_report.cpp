@@ -5,6 +5,8 @@
 //   bench_report --out docs/benchmarks.md --command "scripts/bench" [--stencil stencil.json]
 //                [--cg cg.json] [--solve poisson_solve_64.json]... [--dcdm dcdm_2d_128.json]...
 //                [--inference inference_2d_128_t1.json]...
+//                [--unfolded-inference unfolded_inference_t1.json]...
+//                [--unfolded-trained unfolded_trained.json]
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -62,6 +64,16 @@ constexpr double kDcdmRestTarget = 3.0;       // non-network cost per iteration,
 // the two compute different functions and the comparison is void.
 constexpr double kInferenceRatioTarget = 1.0;
 constexpr double kInferenceMaxDifference = 1e-4;
+
+// Unfolded-networks issue: batched inference C++ / Python at most this (outputs within
+// kUnfoldedMaxDifference of max |x_T|); a trained network at most this fraction of the time of
+// FISTA run to its NMSE; unsupervised unfolded ISTA's mean objective within this relative gap of
+// FISTA's after 200 iterations; LISTA-CPSS and ALISTA at layer 16 at most this NMSE at SNR 40 dB.
+constexpr double kUnfoldedInferenceRatioTarget = 1.0;
+constexpr double kUnfoldedMaxDifference = 1e-5;
+constexpr double kUnfoldedFistaRatioTarget = 0.1;
+constexpr double kUnfoldedObjectiveGapTarget = 1e-3;
+constexpr double kUnfoldedNmseTargetDb = -38.0;
 
 std::string fmt(const char* format, double v) {
   char buf[64];
@@ -550,9 +562,240 @@ void inference_section(std::ostream& out, const std::vector<Json>& docs) {
   for (const auto& c : commands) out << "- `" << c << "`\n";
 }
 
+// bench_unfolded --part inference + bench/unfolded_inference.py: one combined JSON per thread
+// count, each with the networks of that run.
+void unfolded_inference_section(std::ostream& out, const std::vector<Json>& docs) {
+  out << "## Unfolded networks: batched inference, C++ vs PyTorch from Python\n\n";
+  if (docs.empty()) {
+    out << "_No runs: scripts/bench --only unfolded runs them (bench_unfolded and "
+           "bench/unfolded_inference.py, with /usr/bin/python3 and torch)._\n";
+    return;
+  }
+  std::vector<const Json*> runs;
+  for (const Json& d : docs) runs.push_back(&d);
+  std::sort(runs.begin(), runs.end(), [](const Json* a, const Json* b) {
+    return number(*a, "threads") < number(*b, "threads");
+  });
+  const Json& first = *runs.front();
+  const Json* cpp_info = member(first, "cpp_info");
+  const Json* py_info = member(first, "python_info");
+  const double rounds = number_or(first, "rounds", 1);
+  out << "The same networks, inputs, CPU and thread count, one process after the other"
+      << (rounds > 1 ? ", in " + fmt("%.0f", rounds) +
+                           " rounds (C++, Python, C++, ...; per network each side keeps its round "
+                           "with the lowest minimum)"
+                     : std::string())
+      << ": `bench_unfolded` times `forward(y, A)` of each network in C++ (LibTorch "
+      << (cpp_info ? string_or(*cpp_info, "torch_version", "?") : std::string("?"))
+      << ") on a batch of " << fmt("%.0f", number_or(first, "problems", 0))
+      << " test problems (float32 y of the seeded setup; unfolded ISTA gets the batch's A as a "
+         "shared input, LISTA-CPSS and ALISTA hold theirs), then `bench/unfolded_inference.py` "
+         "rebuilds each network in PyTorch (torch "
+      << (py_info ? string_or(*py_info, "torch_version", "?") : std::string("?"))
+      << ") from its options and parameters with the same torch operations, checks that its x_T "
+         "matches the C++ one (*max rel. diff* = max |Python - C++| / max |x_T|; above "
+      << fmt("%.0e", kUnfoldedMaxDifference)
+      << " the comparison is void) and times the same calls. No autograd, one warm-up call, then "
+         "every call timed on its own: the minimum per call (the median in brackets). Like the "
+         "C++ `forward_layers`, the timed Python forward keeps every layer's output; *x_T only* "
+         "is a Python forward that keeps only the last, for information. *Weights*: trained "
+         "(a model file) or initialised (`initialise(A)` on the seeded A, the classical "
+         "method's values; the time does not depend on them).\n\n";
+  out << "| network | weights | layers | threads | calls | C++ s/call | Python s/call | C++ / "
+         "Python | Python x_T only s | max rel. diff | load avg |\n";
+  out << "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
+  bool all_met = true;
+  std::vector<std::string> commands;
+  for (const Json* run : runs) {
+    const Json* info = member(*run, "cpp_info");
+    const std::string load = info && member(*info, "machine")
+                                 ? string_or(info->at("machine"), "load_average", "?")
+                                 : std::string("?");
+    for (const Json& n : run->at("networks")) {
+      const Json& c = n.at("cpp");
+      const Json& p = n.at("python");
+      const double rel = number(n, "max_relative_difference");
+      const bool valid = rel <= kUnfoldedMaxDifference;
+      const double ratio = number(c, "best_s") / number(p, "best_s");
+      all_met = all_met && valid && ratio <= kUnfoldedInferenceRatioTarget;
+      const Json* cn = member(n, "cpp_network");
+      std::string weights = string_or(n, "weights", "?");
+      if (cn && member(*cn, "path")) weights += " (" + shorten_absolute(text(*cn, "path")) + ")";
+      out << "| " << string_or(n, "description", string_or(n, "type", "?")) << " | " << weights
+          << " | " << fmt("%.0f", number_or(n, "layers", 0)) << " | "
+          << fmt("%.0f", number(*run, "threads")) << " | " << fmt("%.0f", number(*run, "reps"))
+          << " | " << fmt("%.3f", number(c, "best_s")) << " (" << fmt("%.3f", number(c, "median_s"))
+          << ") | " << fmt("%.3f", number(p, "best_s")) << " ("
+          << fmt("%.3f", number(p, "median_s")) << ") | " << fmt("%.2f", ratio) << " | "
+          << (member(n, "python_last_only")
+                  ? fmt("%.3f", number(n.at("python_last_only"), "best_s"))
+                  : std::string("n/a"))
+          << " | " << fmt("%.1e", rel) << (valid ? "" : " **void**") << " | " << load << " |\n";
+    }
+    if (info && member(*info, "machine"))
+      commands.push_back(command_text(member(info->at("machine"), "command")));
+    if (const Json* py = member(*run, "python_info"))
+      commands.push_back(string_or(*py, "executable", "python3") + " " +
+                         command_text(member(*py, "command")));
+  }
+  out << "\nTarget: C++ no slower than Python (C++ / Python <= "
+      << fmt("%.2f", kUnfoldedInferenceRatioTarget)
+      << " on the minimum per call, every network and thread count, with matching outputs): "
+      << met(all_met) << ".\n\n";
+
+  out << "Where the time goes (C++, from the round whose time is kept): one layer's pieces timed "
+         "alone on the same batch (best of the calls), times the layers: the residual y - A x "
+         "and the update x + W^T r (two `addmm`), the threshold (soft, v - clamp(v, -t, t), or "
+         "hard "
+         "for IHT), and "
+         "for LISTA-CPSS and ALISTA the support selection beyond its soft threshold (a sorted "
+         "`topk` per row for the count-th largest magnitude, a mask and a `where`; its count "
+         "grows with the layer), with the `topk` alone at the largest count.\n\n";
+  out << "| network | threads | forward s | matmuls s | threshold s | support selection s | "
+         "topk at the largest count, s/layer | sum s |\n";
+  out << "|---|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const Json* run : runs) {
+    for (const Json& n : run->at("networks")) {
+      const Json* cn = member(n, "cpp_network");
+      const Json* b = cn ? member(*cn, "breakdown") : nullptr;
+      if (!b) continue;
+      const double T = number_or(n, "layers", 0);
+      out << "| " << string_or(n, "type", "?") << " | " << fmt("%.0f", number(*run, "threads"))
+          << " | " << fmt("%.3f", number(n.at("cpp"), "best_s")) << " | "
+          << fmt("%.3f", T * (number(*b, "residual_matmul_s") + number(*b, "update_matmul_s")))
+          << " | " << fmt("%.3f", T * number(*b, "threshold_s")) << " | "
+          << (member(*b, "support_selection_extra_s")
+                  ? fmt("%.3f", number(*b, "support_selection_extra_s"))
+                  : std::string("-"))
+          << " | "
+          << (member(*b, "topk_at_max_count_s") ? fmt("%.4f", number(*b, "topk_at_max_count_s"))
+                                                : std::string("-"))
+          << " | " << fmt("%.3f", number(*b, "sum_over_layers_s")) << " |\n";
+    }
+  }
+  out << "\nCommands (one round each):\n\n";
+  for (const auto& c : commands) out << "- `" << c << "`\n";
+}
+
+// bench_unfolded --part trained: trained models against FISTA, their NMSE and objective.
+void unfolded_trained_section(std::ostream& out, const Json* doc) {
+  out << "## Unfolded networks: trained models against FISTA\n\n";
+  const Json* models = doc ? member(*doc, "models") : nullptr;
+  if (!models || models->empty()) {
+    out << "_The targets against FISTA and on the NMSE and objective need trained models: "
+           "`sparse_recovery reproduce --out models/unfolded` trains them on the standard setup; "
+           "scripts/bench --only unfolded then uses them (UNFOLDED_MODELS names another "
+           "folder). This run found none._\n";
+    return;
+  }
+  const Json& fista = doc->at("fista");
+  out << "Each model runs on " << fmt("%.0f", number_or(*doc, "problems", 0))
+      << " test problems of the seeded setup it was trained on (its metadata), "
+      << fmt("%.0f", number_or(*doc, "threads", 1))
+      << " thread(s). *Network s* is its forward (minimum of the calls). FISTA (torch batch path, "
+         "float32, step 1/L, same problems and threads) runs until the NMSE of the batch first "
+         "reaches the network's at its last layer; its lambda is the one of a small grid (and "
+         "the network's own for unfolded ISTA) that gets there in the fewest iterations on the "
+         "first "
+      << fmt("%.0f", number_or(fista, "select_problems", 0))
+      << " problems (FISTA's most favourable lambda). *FISTA s* is a run of exactly that many "
+         "iterations (runs longer than "
+      << fmt("%.0f", number_or(fista, "time_max", 0))
+      << " iterations timed over that many and scaled). When FISTA does not reach the NMSE "
+         "within "
+      << fmt("%.0f", number_or(fista, "cap", 0))
+      << " iterations (or converges above it), the ratio is an upper bound (<).\n\n";
+  out << "| model | network | data | NMSE at T dB | mean objective at T | network s | FISTA "
+         "lambda | FISTA iterations | FISTA NMSE dB | FISTA s | network / FISTA |\n";
+  out << "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  bool fista_met = true, any_fista = false;
+  for (const Json& m : *models) {
+    const Json& d = m.at("data");
+    const Json* snr = member(d, "snr_db");
+    const std::string data =
+        fmt("%.0f", number(d, "measurements")) + "x" + fmt("%.0f", number(d, "signal_size")) +
+        ", p " + fmt("%g", number(d, "sparsity")) + ", SNR " +
+        (snr && snr->is_number() ? fmt("%g dB", snr->get<double>()) : std::string("inf")) +
+        ", seed " + fmt("%.0f", number(d, "seed")) +
+        (number_or(d, "redraw_matrix", 0) != 0 ? ", A redrawn" : "");
+    out << "| " << string_or(m, "role", "?") << " (" << shorten_absolute(string_or(m, "path", "?"))
+        << ") | " << string_or(m, "description", "?") << " | " << data << " | "
+        << fmt("%.2f", number(m, "nmse_db")) << " | " << fmt("%.6g", number(m, "objective"))
+        << " | " << fmt("%.3f", number(m.at("forward"), "best_s")) << " | ";
+    if (const Json* f = member(m, "fista")) {
+      any_fista = true;
+      const bool reached = number_or(*f, "reached", 0) != 0;
+      const double ratio = number(*f, "ratio_network_over_fista");
+      fista_met = fista_met && ratio <= kUnfoldedFistaRatioTarget;
+      out << fmt("%g", number(*f, "lambda")) << " | "
+          << (reached ? fmt("%.0f", number(*f, "iterations"))
+                      : "not reached (" + fmt("%.0f", number(*f, "iterations")) + " run)")
+          << " | " << fmt("%.2f", number(f->at("search"), "nmse_db")) << " | "
+          << fmt("%.3f", number(*f, "seconds")) << " | " << (reached ? "" : "< ")
+          << fmt("%.4f", ratio) << " |\n";
+    } else {
+      out << "- | - | - | - | - |\n";
+    }
+  }
+  if (any_fista)
+    out << "\nTarget: a trained network takes <= " << fmt("%.1f", kUnfoldedFistaRatioTarget)
+        << " x the time of FISTA run to the same NMSE: " << met(fista_met) << ".\n";
+
+  // The objective and NMSE targets.
+  const Json* unsup = nullptr;
+  std::vector<const Json*> tied;  // LISTA-CPSS, ALISTA
+  std::vector<const Json*> steps_only;
+  for (const Json& m : *models) {
+    const std::string role = string_or(m, "role", "");
+    if (role == "ista-unsup") unsup = &m;
+    if (role == "lista-cpss" || role == "alista") tied.push_back(&m);
+    if (role == "ista-unsup" || role == "ista-sup") steps_only.push_back(&m);
+  }
+  out << "\n";
+  if (unsup && member(*unsup, "reference")) {
+    const Json& r = unsup->at("reference");
+    const double gap = number(r, "relative_gap");
+    out << "Objective: unsupervised unfolded ISTA (" << fmt("%.0f", number(*unsup, "layers"))
+        << " layers, lambda " << fmt("%g", number(*unsup, "lambda")) << ") reaches a mean "
+        << "objective of " << fmt("%.8g", number(*unsup, "objective")) << " against FISTA's "
+        << fmt("%.8g", number(r, "objective")) << " after " << fmt("%.0f", number(r, "iterations"))
+        << " iterations (float64, same problems): relative gap " << fmt("%+.2e", gap)
+        << "; target <= " << fmt("%.0e", kUnfoldedObjectiveGapTarget) << ": "
+        << met(gap <= kUnfoldedObjectiveGapTarget) << ".\n\n";
+  } else {
+    out << "Objective: no unsupervised unfolded ISTA model in this run.\n\n";
+  }
+  if (!tied.empty()) {
+    bool nmse_met = true;
+    out << "NMSE at layer 16 (target <= " << fmt("%.0f", kUnfoldedNmseTargetDb)
+        << " dB at SNR 40 dB): ";
+    for (std::size_t i = 0; i < tied.size(); ++i) {
+      const Json& m = *tied[i];
+      const Json* per_layer = member(m, "per_layer");
+      // Layer 16, or the last one of a shallower network (which then cannot meet the target).
+      std::size_t layer = per_layer ? std::min<std::size_t>(16, per_layer->size()) : 0;
+      const double db = layer > 0 ? number(per_layer->at(layer - 1), "nmse_db") : 0.0;
+      const Json* snr = member(m.at("data"), "snr_db");
+      const bool at_40 = snr && snr->is_number() && snr->get<double>() == 40.0;
+      nmse_met = nmse_met && layer == 16 && at_40 && db <= kUnfoldedNmseTargetDb;
+      out << (i ? ", " : "") << string_or(m, "role", "?") << " " << fmt("%.2f dB", db)
+          << (layer == 16 ? std::string() : " (layer " + std::to_string(layer) + ")")
+          << (at_40 ? std::string() : " (not at SNR 40 dB)");
+    }
+    out << ": " << met(nmse_met) << ".";
+    for (const Json* m : steps_only)
+      out << " Unfolded ISTA with learned step sizes only (" << string_or(*m, "role", "?") << ", "
+          << fmt("%.0f", number(*m, "layers"))
+          << " layers): " << fmt("%.2f dB", number(*m, "nmse_db")) << ".";
+    out << "\n";
+  }
+  out << "\nCommand: `" << command_text(member(doc->at("machine"), "command")) << "`\n";
+}
+
 int run(int argc, char** argv) {
   std::string out_path, command = "scripts/bench", stencil_path, cg_path;
-  std::vector<std::string> solve_paths, dcdm_paths, inference_paths;
+  std::vector<std::string> solve_paths, dcdm_paths, inference_paths, unfolded_inference_paths;
+  std::string unfolded_trained_path;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 >= argc) throw std::invalid_argument("option " + a + " needs a value");
@@ -571,6 +814,10 @@ int run(int argc, char** argv) {
       dcdm_paths.push_back(v);
     else if (a == "--inference")
       inference_paths.push_back(v);
+    else if (a == "--unfolded-inference")
+      unfolded_inference_paths.push_back(v);
+    else if (a == "--unfolded-trained")
+      unfolded_trained_path = v;
     else
       throw std::invalid_argument("unknown option " + a);
   }
@@ -611,6 +858,14 @@ int run(int argc, char** argv) {
   for (const auto& p : inference_paths) inference_runs.push_back(load(p));
   out << "\n";
   inference_section(out, inference_runs);
+  std::vector<Json> unfolded_runs;
+  for (const auto& p : unfolded_inference_paths) unfolded_runs.push_back(load(p));
+  out << "\n";
+  unfolded_inference_section(out, unfolded_runs);
+  Json unfolded_trained;
+  if (!unfolded_trained_path.empty()) unfolded_trained = load(unfolded_trained_path);
+  out << "\n";
+  unfolded_trained_section(out, unfolded_trained.is_null() ? nullptr : &unfolded_trained);
 
   std::ofstream file(out_path);
   if (!file) throw std::runtime_error("cannot write " + out_path);
