@@ -263,6 +263,9 @@ TEST(UnfoldedTraining, RefusesCheckpointsOfOtherSettings) {
   };
   refused(du::UnfoldedTrainingOptions(resume).learning_rate(0.02), d, 0.05,
           {dir.file("c"), "made with learning_rate 0.01, this run has learning_rate 0.02"});
+  refused(du::UnfoldedTrainingOptions(resume).lr_schedule(
+              deepsolve::learned::parse_lr_schedule("cosine")),
+          d, 0.05, {"lr_schedule constant", "lr_schedule cosine"});
   refused(du::UnfoldedTrainingOptions(resume).loss(du::TrainingLoss::unsupervised), d, 0.05,
           {"loss supervised", "loss unsupervised"});
   refused(du::UnfoldedTrainingOptions(resume).incremental(true), d, 0.05,

@@ -78,6 +78,7 @@ SettingList setting_list(const UnfoldedModule& net, const SyntheticData& data,
   s.emplace_back("validation_size", std::to_string(o.validation_size()));
   s.emplace_back("batch_size", std::to_string(o.batch_size()));
   s.emplace_back("learning_rate", dl::format_number(o.learning_rate()));
+  s.emplace_back("lr_schedule", dl::to_string(o.lr_schedule()));
   s.emplace_back("incremental", flag(o.incremental()));
   if (o.incremental()) s.emplace_back("epochs_per_layer", std::to_string(o.epochs_per_layer()));
   s.emplace_back("seed", std::to_string(o.seed()));
@@ -317,7 +318,8 @@ dl::TrainResult train_unfolded(UnfoldedModule& net, const SyntheticData& data,
       .log(options.log())
       .metadata(to_text(settings))
       .print_progress(options.print_progress())
-      .patience(options.patience());
+      .patience(options.patience())
+      .lr_schedule(options.lr_schedule());
   return dl::fit(net, optimizer, task, trainer, parallel, [&](const dl::EpochResult& result) {
     epoch = result.epoch + 1;
     if (on_epoch) on_epoch(result);

@@ -63,6 +63,8 @@ struct UnfoldedTrainingOptions {
   TORCH_ARG(std::int64_t, batch_size) = 64;
   /// Adam's learning rate.
   TORCH_ARG(double, learning_rate) = 1e-3;
+  /// The learning rate per epoch (learned/training/lr_schedule.hpp); constant by default.
+  TORCH_ARG(learned::LrSchedule, lr_schedule) = {};
   /// Layer-by-layer training (see above), epochs_per_layer epochs per stage.
   TORCH_ARG(bool, incremental) = false;
   TORCH_ARG(std::int64_t, epochs_per_layer) = 1;
