@@ -53,6 +53,7 @@
 //
 // Benchmarks measure and report; they do not assert. The --json file holds the machine, its load
 // average at the start and at the end, and the command line.
+#include <sys/resource.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -154,16 +155,27 @@ std::string load_average() {
   return in >> l1 >> l5 >> l15 ? l1 + " " + l5 + " " + l15 : std::string("?");
 }
 
-// One warm-up call, then `reps` calls timed one by one (as bench_dcdm_inference).
+// Minor page faults of this process so far (memory touched for the first time since it was
+// mapped: large tensors whose pages the allocator returned to the system and gets again).
+long minor_faults() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
+}
+
+// One warm-up call, then `reps` calls timed one by one (as bench_dcdm_inference); `faults`, when
+// given, receives the minor page faults per timed call.
 template <class F>
-Timing time_each(F&& f, int reps) {
+Timing time_each(F&& f, int reps, double* faults = nullptr) {
   f();
   std::vector<double> per_call;
+  const long faults_before = minor_faults();
   for (int r = 0; r < reps; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
     f();
     per_call.push_back(bench::seconds_since(t0));
   }
+  if (faults) *faults = double(minor_faults() - faults_before) / reps;
   return bench::summarize(std::move(per_call), 1);
 }
 
@@ -494,13 +506,15 @@ int run_inference(const bench::Args& args, const Json& machine, int threads, int
     const torch::Tensor A = batch.A.to(torch::kFloat32).contiguous();
     const torch::Tensor input_A = n.net->fixed_matrix() ? torch::Tensor() : A;
     torch::Tensor output;
-    const Timing forward = time_each([&] { output = n.net->forward(y, input_A); }, reps);
+    double faults = 0.0;
+    const Timing forward = time_each([&] { output = n.net->forward(y, input_A); }, reps, &faults);
     const Json parts = breakdown(n, y, A, output, reps);
 
     Json j = network_json(n);
     j["parameters"] = count_parameters(*n.net);
     j["matrix_input"] = !n.net->fixed_matrix();
     j["forward"] = forward.to_json();
+    j["forward"]["minor_faults_per_call"] = faults;
     j["breakdown"] = parts;
     j["output_nmse_db"] = uf::nmse_db(output, batch.x);
     networks.push_back(j);
@@ -518,9 +532,11 @@ int run_inference(const bench::Args& args, const Json& machine, int threads, int
                 n.path.empty() ? "initialised" : "trained",
                 n.path.empty() ? ", seeded A" : (", " + n.path).c_str(),
                 static_cast<long long>(problems), threads, threads == 1 ? "" : "s", reps);
-    std::printf("  C++ forward  min %s  median %s per call (NMSE of x_T %.2f dB)\n",
-                bench::format_time(forward.best_s).c_str(),
-                bench::format_time(forward.median_s).c_str(), j["output_nmse_db"].get<double>());
+    std::printf(
+        "  C++ forward  min %s  median %s per call, %.0f minor page faults per call (NMSE "
+        "of x_T %.2f dB)\n",
+        bench::format_time(forward.best_s).c_str(), bench::format_time(forward.median_s).c_str(),
+        faults, j["output_nmse_db"].get<double>());
     std::printf("  one layer alone: matmuls %s + %s, threshold %s",
                 bench::format_time(parts["residual_matmul_s"].get<double>()).c_str(),
                 bench::format_time(parts["update_matmul_s"].get<double>()).c_str(),

@@ -36,6 +36,7 @@ import json
 import math
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -168,15 +169,22 @@ def build(type_name, options):
     raise ValueError(f"unfolded_inference.py: no Python version of network type {type_name}")
 
 
+def minor_faults():
+    """Minor page faults of this process so far (as bench_unfolded counts them)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def time_each(f, reps):
     f()  # warm-up
     per_call = []
+    faults = minor_faults()
     for _ in range(reps):
         t0 = time.perf_counter()
         f()
         per_call.append(time.perf_counter() - t0)
     return {"best_s": min(per_call), "median_s": statistics.median(per_call),
-            "samples": reps, "calls_per_sample": 1}
+            "samples": reps, "calls_per_sample": 1,
+            "minor_faults_per_call": (minor_faults() - faults) / reps}
 
 
 def root_relative(word):
@@ -214,6 +222,11 @@ def merge_rounds(paths, out_path):
         merged["ratio_cpp_over_python_best"] = merged["cpp"]["best_s"] / merged["python"]["best_s"]
         merged["ratio_cpp_over_python_median"] = (merged["cpp"]["median_s"]
                                                   / merged["python"]["median_s"])
+        # The two sides of one round run a minute apart at most: their ratio is paired, and the
+        # median over the rounds does not depend on one quiet stretch falling on one side.
+        paired = [r["cpp"]["best_s"] / r["python"]["best_s"] for r in per_round]
+        merged["round_ratios"] = paired
+        merged["ratio_median_of_rounds"] = statistics.median(paired)
         networks.append(merged)
     doc["networks"] = networks
     doc["rounds"] = len(rounds)
@@ -224,7 +237,8 @@ def merge_rounds(paths, out_path):
     for n in networks:
         print(f"{len(rounds)} rounds, {n['type']}: C++ / Python "
               f"{n['ratio_cpp_over_python_best']:.3f} (min), "
-              f"{n['ratio_cpp_over_python_median']:.3f} (median)")
+              f"{n['ratio_cpp_over_python_median']:.3f} (median); median of the rounds' ratios "
+              f"{n['ratio_median_of_rounds']:.3f}")
     print(f"wrote {out_path}")
     return 0 if doc["comparison_valid"] else 1
 
@@ -281,10 +295,13 @@ def main():
         print(f"{entry['description']} ({entry['weights']} weights), {cpp['problems']} problems, "
               f"{threads} thread{'s' if threads != 1 else ''}, {reps} calls after one warm-up")
         print(f"  max |Python - C++| = {max_abs:.3e}, relative to max |x_T| {rel:.3e}")
-        print(f"  C++     min {c['best_s'] * 1e3:9.2f} ms  median {c['median_s'] * 1e3:9.2f} ms")
+        print(f"  C++     min {c['best_s'] * 1e3:9.2f} ms  median {c['median_s'] * 1e3:9.2f} ms"
+              f"  {c.get('minor_faults_per_call', float('nan')):8.0f} page faults/call")
         print(f"  Python  min {timing['best_s'] * 1e3:9.2f} ms  "
               f"median {timing['median_s'] * 1e3:9.2f} ms  "
-              f"(x_T only: min {last_only['best_s'] * 1e3:.2f} ms)")
+              f"{timing['minor_faults_per_call']:8.0f} page faults/call  "
+              f"(x_T only: min {last_only['best_s'] * 1e3:.2f} ms, "
+              f"{last_only['minor_faults_per_call']:.0f} faults/call)")
         print(f"  C++ / Python: {c['best_s'] / timing['best_s']:.3f} (min), "
               f"{c['median_s'] / timing['median_s']:.3f} (median)")
         networks.append({
