@@ -543,7 +543,11 @@ ReproduceOptions parse_reproduce(const std::vector<std::string>& args) {
   sized_option("--epochs", o.epochs, "Epochs of unfolded ISTA and IHT", train);
   sized_option("--train-size", o.train_size, "New training samples per epoch", train, "N");
   app.add_option("--batch", o.batch, "Samples per step")->capture_default_str()->group(train);
-  app.add_option("--lr", o.lr, "Adam's learning rate, unfolded ISTA and IHT")
+  app.add_option("--lr", o.lr, "Adam's learning rate, unfolded ISTA")
+      ->capture_default_str()
+      ->group(train);
+  app.add_option("--lr-l0", o.lr_l0, "Adam's learning rate, unfolded IHT")
+      ->type_name("LR")
       ->capture_default_str()
       ->group(train);
   app.add_option("--lr-schedule", o.lr_schedule,
@@ -615,6 +619,7 @@ ReproduceOptions parse_reproduce(const std::vector<std::string>& args) {
                                      " is larger than --train-size " +
                                      std::to_string(o.train_size));
   check_positive_finite("--lr", o.lr);
+  check_positive_finite("--lr-l0", o.lr_l0);
   o.lr_schedule = canonical_schedule(o.lr_schedule);
   check_at_least("--reference-epochs-per-layer", o.reference_epochs_per_layer, 1);
   check_non_negative("--reference-final-epochs", o.reference_final_epochs);

@@ -122,7 +122,8 @@ struct ReproduceOptions {
   std::int64_t epochs = 300;
   std::int64_t train_size = 2000;
   std::int64_t batch = 64;
-  double lr = 0.2;
+  double lr = 0.2;      ///< unfolded ISTA
+  double lr_l0 = 0.02;  ///< unfolded IHT (the hard threshold makes its loss rougher)
   /// Every network's learning rate per epoch (learned/training/lr_schedule.hpp).
   std::string lr_schedule = "cosine";
   // Training of LISTA-CPSS and ALISTA: layer by layer, then the whole network.

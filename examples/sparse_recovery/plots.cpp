@@ -63,6 +63,9 @@ std::string objective_plot(const Reproduction& r, const std::string& penalty) {
         r, "l0 objective 1/2||y - Ax||^2 + lambda ||x||_0 (mean)", "objective",
         [](const MethodResult& m) { return m.penalty == "l0"; },
         [](const MethodResult& m, int t) { return m.objective[t]; });
+  // A network's early layers may overshoot far above x_0 = 0's objective (large learned steps):
+  // the axis stops there, at the classical methods' starting value.
+  plot.y_max = r.method(penalty == "l1" ? "ista" : "iht").objective[0];
   return ex::plot_png(plot, kWidth, kHeight);
 }
 

@@ -121,15 +121,17 @@ std::string reproduction_markdown(const Reproduction& r) {
       " layers; λ = " + formatted("%g", o.lambda) + " (ℓ1) and " + formatted("%g", o.lambda_l0) +
       " (ℓ0); " + std::to_string(o.test_size) +
       " test samples. NMSE of the whole test set; objective: " + "mean over the test problems.\n\n";
-  md += "Training (Adam, batches of " + std::to_string(o.batch) + ", new samples every epoch):\n\n";
+  md += "Training (Adam, batches of " + std::to_string(o.batch) +
+        ", new samples every epoch, learning rate per epoch `" + o.lr_schedule + "`):\n\n";
   md +=
-      "| network | type | loss | epochs | samples/epoch | time (s) "
-      "|\n|---|---|---|---:|---:|---:|\n";
+      "| network | type | loss | epochs | samples/epoch | lr | time (s) |\n"
+      "|---|---|---|---:|---:|---:|---:|\n";
   for (const MethodResult& m : r.methods)
     if (m.network)
       md += "| " + m.label + " | " + m.model_type + " | " + m.loss + " | " +
-            std::to_string(m.epochs) + " | " + std::to_string(o.train_size) + " | " +
-            formatted("%.1f", m.train_seconds) + " |\n";
+            std::to_string(m.epochs) + (m.incremental ? " (layer by layer, then all)" : "") +
+            " | " + std::to_string(o.train_size) + " | " + formatted("%g", m.learning_rate) +
+            " | " + formatted("%.1f", m.train_seconds) + " |\n";
   md += "\n## NMSE (dB)\n\n" + markdown_table(r, true);
   md +=
       "\n## Mean objective\n\nℓ1 objective for ISTA, FISTA, unfolded ISTA, LISTA-CPSS and ALISTA;"
@@ -167,6 +169,7 @@ std::string summary_json(const Reproduction& r) {
               {"train_size", o.train_size},
               {"batch", o.batch},
               {"lr", o.lr},
+              {"lr_l0", o.lr_l0},
               {"lr_schedule", o.lr_schedule},
               {"reference_epochs_per_layer", o.reference_epochs_per_layer},
               {"reference_final_epochs", o.reference_final_epochs},
@@ -185,6 +188,8 @@ std::string summary_json(const Reproduction& r) {
       e["model_file"] = m.model_file;
       e["loss"] = m.loss;
       e["epochs"] = m.epochs;
+      e["lr"] = m.learning_rate;
+      e["incremental"] = m.incremental;
       e["train_loss"] = m.final_train_loss;
       e["training_time_s"] = m.train_seconds;
     }

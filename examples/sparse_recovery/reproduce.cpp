@@ -56,9 +56,9 @@ std::vector<NetworkPlan> network_plans(const ReproduceOptions& o) {
       {"unfolded_ista_unsupervised", "unfolded ISTA (unsupervised)", "uISTA-uns", "unfolded-ista",
        L::unsupervised, o.lambda, false, 1, o.epochs, o.lr},
       {"unfolded_iht_supervised", "unfolded IHT (supervised)", "uIHT-sup", "unfolded-iht",
-       L::supervised, o.lambda_l0, false, 1, o.epochs, o.lr},
+       L::supervised, o.lambda_l0, false, 1, o.epochs, o.lr_l0},
       {"unfolded_iht_unsupervised", "unfolded IHT (unsupervised)", "uIHT-uns", "unfolded-iht",
-       L::unsupervised, o.lambda_l0, false, 1, o.epochs, o.lr},
+       L::unsupervised, o.lambda_l0, false, 1, o.epochs, o.lr_l0},
       {"lista_cpss", "LISTA-CPSS (supervised)", "LISTA-CPSS", "lista-cpss", L::supervised, o.lambda,
        true, o.reference_epochs_per_layer, staged, o.reference_lr},
       {"alista", "ALISTA (supervised)", "ALISTA", "alista", L::supervised, o.lambda, true,
@@ -139,6 +139,8 @@ MethodResult train_network(const NetworkPlan& plan, const ReproduceOptions& o,
   m.model_type = plan.type;
   m.model_file = (std::filesystem::path(o.out) / (plan.key + ".pt")).string();
   m.epochs = trained.epochs;
+  m.learning_rate = plan.lr;
+  m.incremental = plan.incremental;
   m.train_seconds = trained.run_seconds;
   m.final_train_loss = trained.train_loss;
 

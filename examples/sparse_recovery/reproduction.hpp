@@ -28,6 +28,8 @@ struct MethodResult {
   std::string model_type;
   std::string model_file;
   std::int64_t epochs = 0;
+  double learning_rate = 0.0;
+  bool incremental = false;  ///< layer by layer, then the whole network
   double train_seconds = 0.0;
   double final_train_loss = 0.0;
   double eval_seconds = 0.0;  ///< the whole curve (classical: K iterations)
