@@ -540,16 +540,22 @@ ReproduceOptions parse_reproduce(const std::vector<std::string>& args) {
       ->capture_default_str()
       ->group(problem);
 
-  sized_option("--epochs", o.epochs, "Epochs of unfolded ISTA and IHT", train);
-  sized_option("--train-size", o.train_size, "New training samples per epoch", train, "N");
-  app.add_option("--batch", o.batch, "Samples per step")->capture_default_str()->group(train);
-  app.add_option("--lr", o.lr, "Adam's learning rate, unfolded ISTA")
+  sized_option("--epochs", o.epochs, "Epochs of supervised unfolded ISTA\n(the whole network)",
+               train);
+  app.add_option("--lr", o.lr, "Adam's learning rate, supervised unfolded ISTA")
       ->capture_default_str()
       ->group(train);
-  app.add_option("--lr-l0", o.lr_l0, "Adam's learning rate, unfolded IHT")
+  sized_option("--epochs-per-layer", o.epochs_per_layer,
+               "Unsupervised unfolded ISTA and both unfolded\nIHTs: epochs per layer (stage)",
+               train, "K");
+  sized_option("--final-epochs", o.final_epochs, "... then epochs of the whole network", train,
+               "E");
+  app.add_option("--layerwise-lr", o.layerwise_lr, "... Adam's learning rate")
       ->type_name("LR")
       ->capture_default_str()
       ->group(train);
+  sized_option("--train-size", o.train_size, "New training samples per epoch", train, "N");
+  app.add_option("--batch", o.batch, "Samples per step")->capture_default_str()->group(train);
   app.add_option("--lr-schedule", o.lr_schedule,
                  "Every network's learning rate per epoch (as train's)")
       ->type_name("TEXT")
@@ -594,6 +600,8 @@ ReproduceOptions parse_reproduce(const std::vector<std::string>& args) {
     if (!keep("--signal-size")) o.signal_size = quick.signal_size;
     if (!keep("--layers")) o.layers = quick.layers;
     if (!keep("--epochs")) o.epochs = quick.epochs;
+    if (!keep("--epochs-per-layer")) o.epochs_per_layer = quick.epochs_per_layer;
+    if (!keep("--final-epochs")) o.final_epochs = quick.final_epochs;
     if (!keep("--train-size")) o.train_size = quick.train_size;
     if (!keep("--reference-epochs-per-layer"))
       o.reference_epochs_per_layer = quick.reference_epochs_per_layer;
@@ -619,7 +627,9 @@ ReproduceOptions parse_reproduce(const std::vector<std::string>& args) {
                                      " is larger than --train-size " +
                                      std::to_string(o.train_size));
   check_positive_finite("--lr", o.lr);
-  check_positive_finite("--lr-l0", o.lr_l0);
+  check_at_least("--epochs-per-layer", o.epochs_per_layer, 1);
+  check_non_negative("--final-epochs", o.final_epochs);
+  check_positive_finite("--layerwise-lr", o.layerwise_lr);
   o.lr_schedule = canonical_schedule(o.lr_schedule);
   check_at_least("--reference-epochs-per-layer", o.reference_epochs_per_layer, 1);
   check_non_negative("--reference-final-epochs", o.reference_final_epochs);
@@ -641,6 +651,8 @@ ReproduceOptions quick_reproduce_options() {
   q.signal_size = 100;
   q.layers = 8;
   q.epochs = 100;
+  q.epochs_per_layer = 4;
+  q.final_epochs = 16;
   q.train_size = 512;
   q.reference_epochs_per_layer = 1;
   q.reference_final_epochs = 8;

@@ -164,6 +164,35 @@ TEST(UnfoldedNetworks, SupportSelectionPassesTheLargestEntriesAboveTheThreshold)
   EXPECT_EQ(s.count(1, 80), 0);
 }
 
+// The shrinkage has three paths (a fused kernel when nothing is differentiated, the tensor
+// expression with the row-wise selection kernel when v carries gradients, topk elsewhere): all
+// give what the definition gives, computed here with a sorted topk.
+TEST(UnfoldedNetworks, SupportSelectionPathsAgreeWithTheDefinition) {
+  torch::manual_seed(5);
+  for (const auto dtype : {torch::kFloat32, torch::kFloat64}) {
+    const torch::Tensor v = torch::randn({37, 50}, dtype);
+    const torch::Tensor theta = torch::tensor(0.4, dtype);
+    for (const std::int64_t count : {1, 7, 50}) {
+      const torch::Tensor magnitude = v.abs();
+      const torch::Tensor kth = std::get<0>(magnitude.topk(count, 1)).narrow(1, count - 1, 1);
+      const torch::Tensor expected = torch::where((magnitude >= kth) & (magnitude > theta), v,
+                                                  du::shrink(du::Penalty::l1, v, theta));
+      EXPECT_TRUE(torch::equal(du::shrink_with_support_selection(v, theta, count), expected))
+          << count;
+      const torch::Tensor leaf = v.clone().requires_grad_(true);
+      const torch::Tensor differentiable = du::shrink_with_support_selection(leaf, theta, count);
+      EXPECT_TRUE(differentiable.requires_grad());
+      EXPECT_TRUE(torch::equal(differentiable.detach(), expected)) << count;
+      // d out / d v is 1 where an entry passes or lies beyond theta, 0 where it is zeroed.
+      differentiable.sum().backward();
+      EXPECT_TRUE(torch::equal(leaf.grad(), (expected != 0).to(dtype))) << count;
+      // Not contiguous (a transposed view): the same values.
+      const torch::Tensor strided = v.t().contiguous().t();
+      EXPECT_TRUE(torch::equal(du::shrink_with_support_selection(strided, theta, count), expected));
+    }
+  }
+}
+
 TEST(UnfoldedNetworks, AlistaWeightSolvesTheCoherenceProblem) {
   const Problem p = make_problem(20, 40, 4, 3);
   const torch::Tensor W = du::analytic_weight(p.A);
