@@ -9,10 +9,11 @@ one dict; for network "<type>": "<type>/y", "<type>/A", "<type>/output" (the C++
 "<type>/param/<name>" for its parameters and buffers). Builds each network here from its options
 (UnfoldedSteps, ListaCpss, Alista below: the forward passes of unfolded/src/unfolded_steps.cpp,
 lista_cpss.cpp and alista.cpp, and the shrinkages of penalty.cpp and support_selection.cpp,
-written with the same torch operations), loads the parameters strictly (every name must match)
-and checks that its x_T on the same y (and A) matches the C++ one: the largest absolute
-difference relative to max |x_T| must be at most 1e-5 (with the same LibTorch and operations it
-is 0), or the comparison is void and the script exits with status 1. Then it times the same
+written as a PyTorch user would: torch operations, the support selection by a sorted topk, a
+mask and a where, where the C++ library runs a fused kernel of its own in inference), loads the
+parameters strictly (every name must match) and checks that its x_T on the same y (and A)
+matches the C++ one: the largest absolute difference relative to max |x_T| must be at most 1e-5
+(the same arithmetic gives 0), or the comparison is void and the script exits with status 1. Then it times the same
 number of calls as the C++ program, with the same thread count (torch.set_num_threads), under
 torch.no_grad: one warm-up call, then each call timed on its own; min and median per call.
 

@@ -87,8 +87,8 @@ layer t = 1..T (the classical methods also at 50, 100, 200, ... iterations) and 
 findings of Nagahisa, Hayakawa & Iiguni (2025), each as "finding N: holds" or "does not hold"
 with its numbers. The mismatch test (finding 4) uses --mismatch-snr and --mismatch-sparsity.
 
---quick: 50 x 100, 8 layers and short trainings (about 20 s); every option given explicitly
-overrides it. The default run takes about 30 minutes on 2 cores.
+--quick: 50 x 100, 8 layers and short trainings (about 10 s); every option given explicitly
+overrides it. The default run takes about 10 minutes on one thread.
 
 Writes into --out: the six model files (*.pt), per_layer.csv, nmse.png, objective_l1.png,
 objective_l0.png, objective_gap_l1.png, reproduction.md and summary.json.)";
@@ -147,7 +147,7 @@ Commands:
   run        run a trained network on your measurements or on synthetic data
   describe   print what a model file holds
   reproduce  the supervised vs. unsupervised experiment: six networks, three classical
-             methods, the four findings (--quick: about 20 s)
+             methods, the four findings (--quick: about 10 s)
 
 See docs/unfolded.md.
 )" + std::string(kExitStatus) +
@@ -495,7 +495,7 @@ ReproduceOptions parse_reproduce(const std::vector<std::string>& args) {
       "sparse_recovery reproduce"};
   new_app(app, 36, kReproduceFooter);
   const std::string run = "Run", problem = "Problem", train = "Training", eval = "Evaluation";
-  app.add_flag("--quick", o.quick, "Small problem, short trainings (about 20 s)")->group(run);
+  app.add_flag("--quick", o.quick, "Small problem, short trainings (about 10 s)")->group(run);
   app.add_option("--out", o.out, "Folder of the results (created)")
       ->type_name("DIR")
       ->capture_default_str()
