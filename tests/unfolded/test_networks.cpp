@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+#include <limits>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -190,6 +193,13 @@ TEST(UnfoldedNetworks, SupportSelectionPathsAgreeWithTheDefinition) {
       const torch::Tensor strided = v.t().contiguous().t();
       EXPECT_TRUE(torch::equal(du::shrink_with_support_selection(strided, theta, count), expected));
     }
+    // A NaN stays in its row's result and leaves the other rows alone.
+    torch::Tensor poisoned = v.clone();
+    poisoned[3][7] = std::numeric_limits<double>::quiet_NaN();
+    const torch::Tensor out = du::shrink_with_support_selection(poisoned, theta, 5);
+    EXPECT_TRUE(std::isnan(out[3][7].item<double>()));
+    EXPECT_TRUE(torch::equal(out.narrow(0, 4, 33),
+                             du::shrink_with_support_selection(v.narrow(0, 4, 33), theta, 5)));
   }
 }
 

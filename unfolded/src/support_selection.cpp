@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -49,7 +50,9 @@ template <typename Scalar>
 Scalar kth_largest_magnitude(const Scalar* row, std::int64_t n, std::int64_t count,
                              std::vector<Scalar>& scratch) {
   scratch.resize(static_cast<std::size_t>(n));
-  for (std::int64_t j = 0; j < n; ++j) scratch[j] = std::abs(row[j]);
+  // NaN ranks as the largest (as in topk) and keeps nth_element's ordering strict.
+  for (std::int64_t j = 0; j < n; ++j)
+    scratch[j] = std::isnan(row[j]) ? std::numeric_limits<Scalar>::infinity() : std::abs(row[j]);
   const auto kth = scratch.begin() + (count - 1);
   std::nth_element(scratch.begin(), kth, scratch.end(), std::greater<Scalar>());
   return *kth;
