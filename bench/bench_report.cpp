@@ -654,7 +654,11 @@ void unfolded_inference_section(std::ostream& out, const std::vector<Json>& docs
          "over the rounds of the ratio within each round (C++ and Python run back to back), "
          "which one quiet stretch of a shared machine cannot move. *Faults/call*: minor page "
          "faults per timed call (getrusage), memory the allocator had returned to the system and "
-         "touches again.\n";
+         "touches again. Both sides run the same LibTorch matrix products and thresholds (a max "
+         "rel. diff of 0 is a bit-for-bit equal x_T); apart from the support selection (below), "
+         "where the times differ, look at the faults first: pages touched anew cost the same "
+         "time in either language. *x_T only* shows what a forward "
+         "that keeps no intermediate layer outputs would save.\n";
   out << "\nTarget: C++ no slower than Python (C++ / Python <= "
       << fmt("%.2f", kUnfoldedInferenceRatioTarget)
       << " on the minimum per call, every network and thread count, with matching outputs): "
@@ -665,9 +669,12 @@ void unfolded_inference_section(std::ostream& out, const std::vector<Json>& docs
          "and the update x + W^T r (two `addmm`), the threshold (soft, v - clamp(v, -t, t), or "
          "hard "
          "for IHT), and "
-         "for LISTA-CPSS and ALISTA the support selection beyond its soft threshold (a sorted "
-         "`topk` per row for the count-th largest magnitude, a mask and a `where`; its count "
-         "grows with the layer), with the `topk` alone at the largest count.\n\n";
+         "for LISTA-CPSS and ALISTA the support selection beyond its soft threshold (its "
+         "count grows with the layer). In inference the C++ support selection is one fused "
+         "pass per row (the count-th largest magnitude by `std::nth_element`, then the mask and "
+         "the shrinkage; unfolded/src/support_selection.cpp); the Python side writes it as a "
+         "PyTorch user would, a sorted `topk` per row, a mask and a `where`, and the last "
+         "column is that `topk` alone at the largest count, timed in C++ (the same kernel).\n\n";
   out << "| network | threads | forward s | matmuls s | threshold s | support selection s | "
          "topk at the largest count, s/layer | sum s |\n";
   out << "|---|---:|---:|---:|---:|---:|---:|---:|\n";
