@@ -193,6 +193,13 @@ TEST(UnfoldedNetworks, SupportSelectionPathsAgreeWithTheDefinition) {
       const torch::Tensor strided = v.t().contiguous().t();
       EXPECT_TRUE(torch::equal(du::shrink_with_support_selection(strided, theta, count), expected));
     }
+    // A negative threshold (a learned theta can cross 0) as torch::clamp treats it.
+    const torch::Tensor negative = torch::tensor(-0.2, dtype);
+    const torch::Tensor magnitude = v.abs();
+    const torch::Tensor kth = std::get<0>(magnitude.topk(7, 1)).narrow(1, 6, 1);
+    EXPECT_TRUE(torch::equal(du::shrink_with_support_selection(v, negative, 7),
+                             torch::where((magnitude >= kth) & (magnitude > negative), v,
+                                          du::shrink(du::Penalty::l1, v, negative))));
     // A NaN stays in its row's result and leaves the other rows alone.
     torch::Tensor poisoned = v.clone();
     poisoned[3][7] = std::numeric_limits<double>::quiet_NaN();

@@ -78,7 +78,8 @@ torch::Tensor fused_support_shrink(const torch::Tensor& v, double theta, std::in
         for (std::int64_t j = 0; j < n; ++j) {
           const scalar_t a = row[j], magnitude = std::abs(a);
           const bool trusted = magnitude >= kth && magnitude > t;
-          result[j] = trusted ? a : a - std::clamp(a, -t, t);
+          // min(max(.)) as torch::clamp does: defined for a negative (learned) theta too.
+          result[j] = trusted ? a : a - std::min(std::max(a, -t), t);
         }
       }
     });
