@@ -23,25 +23,13 @@
 
 #include "common/image.hpp"
 
+#include "../support/check_program.hpp"
+
 namespace {
 
-int failures = 0;
-
-void expect(bool ok, const std::string& what) {
-  if (!ok) {
-    std::fprintf(stderr, "FAILED: %s\n", what.c_str());
-    ++failures;
-  }
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "FAILED: cannot read %s\n", path.c_str());
-    std::exit(1);
-  }
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using deepsolve_test::expect;
+using deepsolve_test::failures;
+using deepsolve_test::read_file;
 
 double number(const nlohmann::json& j) {
   return j.is_number() ? j.get<double>() : std::nan("");

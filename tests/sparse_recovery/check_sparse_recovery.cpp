@@ -49,26 +49,14 @@
 #include "deepsolve/solvers/matrix_market.hpp"
 #include "deepsolve/unfolded/model_types.hpp"
 
+#include "../support/check_program.hpp"
+
 namespace {
 
 using json = nlohmann::json;
-int failures = 0;
-
-void expect(bool ok, const std::string& what) {
-  if (!ok) {
-    std::fprintf(stderr, "FAILED: %s\n", what.c_str());
-    ++failures;
-  }
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "FAILED: cannot read %s\n", path.c_str());
-    std::exit(1);
-  }
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using deepsolve_test::expect;
+using deepsolve_test::failures;
+using deepsolve_test::read_file;
 
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
