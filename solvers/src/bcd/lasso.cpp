@@ -124,14 +124,60 @@ inline double soft_threshold(double z, double threshold) {
   return 0.0;
 }
 
-// Cyclic coordinate descent on the working set `ws` (the rest of w stays 0) until the restricted
-// problem's duality gap is below `inner_tol` or `epoch_budget` epochs are spent. Returns the
-// epochs done.
+// P(w) times n for w supported on `ws` with residual r.
+double scaled_primal(const Penalty& pen, const std::vector<Index>& ws, const VectorXd& w,
+                     const VectorXd& r) {
+  double l1 = 0, sq = 0;
+  for (const Index j : ws) {
+    l1 += std::abs(w[j]);
+    sq += w[j] * w[j];
+  }
+  return 0.5 * r.squaredNorm() + pen.nlam * l1 + 0.5 * pen.nbeta * sq;
+}
+
+// Anderson acceleration of the CD iterates (Anderson 1965; for coordinate descent on the Lasso,
+// Bertrand & Massias, "Anderson acceleration of coordinate descent", AISTATS 2021, as skglm
+// does): from the last K + 1 epochs' iterates w_0..w_K, the affine combination sum c_k w_k
+// (sum c_k = 1) that minimises ||sum c_k (w_k - w_{k-1})||, accepted only when it lowers the
+// objective (the residual is recomputed for it, about one epoch's cost). On ill-conditioned
+// designs (correlated columns, supports near n) this cuts the epochs several-fold.
+template <class Matrix>
+void anderson_step(const Data<Matrix>& d, const Penalty& pen, const std::vector<Index>& ws,
+                   const Eigen::MatrixXd& history, VectorXd& w, VectorXd& r) {
+  const Index K = history.cols() - 1;
+  const Eigen::MatrixXd U = history.rightCols(K) - history.leftCols(K);
+  Eigen::MatrixXd gram = U.transpose() * U;
+  const double scale = gram.diagonal().maxCoeff();
+  if (!(scale > 0.0)) return;
+  gram.diagonal().array() += 1e-10 * scale;  // keeps the solve defined when steps align
+  const VectorXd z = gram.ldlt().solve(VectorXd::Ones(K));
+  const double total = z.sum();
+  if (!std::isfinite(total) || total == 0.0) return;
+  const VectorXd extrapolated = history.rightCols(K) * (z / total);
+  VectorXd r_new = d.y;
+  VectorXd w_new = w;
+  for (std::size_t t = 0; t < ws.size(); ++t) {
+    const Index j = ws[t];
+    w_new[j] = extrapolated[static_cast<Index>(t)];
+    if (w_new[j] != 0.0) column_axpy(d.X, j, -w_new[j], r_new);
+  }
+  if (scaled_primal(pen, ws, w_new, r_new) < scaled_primal(pen, ws, w, r)) {
+    w.swap(w_new);
+    r.swap(r_new);
+  }
+}
+
+// Cyclic coordinate descent on the working set `ws` (the rest of w stays 0), with Anderson
+// acceleration every kAndersonEvery epochs, until the restricted problem's duality gap is below
+// `inner_tol` or `epoch_budget` epochs are spent. Returns the epochs done.
 template <class Matrix>
 std::int64_t solve_restricted(const Data<Matrix>& d, const Penalty& pen,
                               const std::vector<Index>& ws, double inner_tol,
                               std::int64_t epoch_budget, VectorXd& w, VectorXd& r) {
-  constexpr int kGapEvery = 5;  // epochs between gap checks (one check costs about one epoch)
+  constexpr int kAndersonEvery = 5;  // also the epochs between gap checks (each about one epoch)
+  const Index m = static_cast<Index>(ws.size());
+  Eigen::MatrixXd history(m, kAndersonEvery + 1);
+  int stored = 0;
   std::int64_t epochs = 0;
   while (epochs < epoch_budget) {
     for (const Index j : ws) {
@@ -146,7 +192,10 @@ std::int64_t solve_restricted(const Data<Matrix>& d, const Penalty& pen,
       }
     }
     ++epochs;
-    if (epochs % kGapEvery != 0 && epochs < epoch_budget) continue;
+    for (Index t = 0; t < m; ++t) history(t, stored) = w[ws[static_cast<std::size_t>(t)]];
+    if (++stored <= kAndersonEvery && epochs < epoch_budget) continue;
+    if (stored > kAndersonEvery) anderson_step(d, pen, ws, history, w, r);
+    stored = 0;
     GapTerms t;
     for (const Index j : ws) {
       const double wj = w[j];
