@@ -132,6 +132,8 @@ TreeBcdResult tree_bcd(const GraphQuadratic& problem, const TreeBcdOptions& opti
   if (!(options.relative_residual_tolerance >= 0) ||
       !std::isfinite(options.relative_residual_tolerance))
     throw std::invalid_argument("tree_bcd: relative_residual_tolerance must be finite and >= 0");
+  if (!(options.max_seconds >= 0) || !std::isfinite(options.max_seconds))
+    throw std::invalid_argument("tree_bcd: max_seconds must be finite and >= 0");
   if (options.trace_every < 0)
     throw std::invalid_argument("tree_bcd: trace_every must be >= 0, got " +
                                 std::to_string(options.trace_every));
@@ -237,9 +239,14 @@ TreeBcdResult tree_bcd(const GraphQuadratic& problem, const TreeBcdOptions& opti
         converged = g.norm() <= target;
       }
     }
-    if (options.trace_every > 0 &&
-        (it % options.trace_every == 0 || converged || it == options.max_iterations))
+    if (options.max_seconds > 0 && !converged &&
+        elapsed + std::chrono::duration<double>(Clock::now() - start).count() >
+            options.max_seconds)
+      result.out_of_time = true;
+    if (options.trace_every > 0 && (it % options.trace_every == 0 || converged ||
+                                    it == options.max_iterations || result.out_of_time))
       record(it, x);
+    if (result.out_of_time) break;
   }
   pause();
   result.seconds = elapsed;

@@ -43,8 +43,11 @@ const std::vector<int>& ForestGrower::grow(const std::vector<int>& scan_order) {
     if (closes_cycle) continue;
     in_block_[static_cast<std::size_t>(v)] = 1;
     for (int root : neighbour_roots_) trees_.unite(v, root);
-    block_.push_back(v);
   }
+  // In index order: the solve and the gradient update then walk memory in order (in |g| order
+  // they miss the cache on large graphs, ~10x slower per iteration on a 300 x 300 lattice).
+  for (int v = 0; v < n; ++v)
+    if (in_block_[static_cast<std::size_t>(v)]) block_.push_back(v);
   return block_;
 }
 

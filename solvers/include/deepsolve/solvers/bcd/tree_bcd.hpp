@@ -59,6 +59,8 @@ struct TreeBcdOptions {
   int max_iterations = 500;
   /// Stop once ||b - A x|| / ||b|| <= this (checked on a recomputed residual); 0: never.
   double relative_residual_tolerance = 0;
+  /// Stop after this much wall time in the iterations (checked after each one); 0: no limit.
+  double max_seconds = 0;
   std::uint64_t seed = 0;  // random rules
   /// With x_star, the trace records f(x) - f(x*) = (1/2)(x - x*)^T A (x - x*) (accurate where f
   /// itself has lost those digits); without it, f(x). Evaluating costs O(nnz(A)), outside the
@@ -77,6 +79,7 @@ struct TreeBcdResult {
   double seconds = 0;            // the iterations' wall time (trace evaluation excluded)
   double mean_block_size = 0;
   bool converged = false;  // relative_residual <= relative_residual_tolerance (when set)
+  bool out_of_time = false;  // stopped by max_seconds
 };
 
 /// Runs the loop. Throws std::invalid_argument for max_iterations < 0, a negative or non-finite

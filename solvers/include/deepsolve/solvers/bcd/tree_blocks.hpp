@@ -29,8 +29,9 @@ class ForestGrower {
  public:
   explicit ForestGrower(const Eigen::SparseMatrix<double>& A);
 
-  /// The variables of `scan_order` that are kept (in scan order): each is added unless two of
-  /// its neighbours already in the block lie in the same tree. The block induces a forest.
+  /// The variables of `scan_order` that are kept (returned in increasing index order): each is
+  /// added unless two of its neighbours already in the block lie in the same tree. The block
+  /// induces a forest. O(n) per call plus the scan.
   const std::vector<int>& grow(const std::vector<int>& scan_order);
 
   /// Greedy Tree: scan by decreasing |g_i| (ties by index). The largest |g_i| is always kept.
