@@ -17,6 +17,7 @@
 #include "deepsolve/solvers/bcd/tree_bcd.hpp"
 #include "deepsolve/solvers/bcd/tree_blocks.hpp"
 #include "deepsolve/solvers/bcd/union_find.hpp"
+#include "tree_experiments.hpp"
 
 namespace {
 
@@ -320,6 +321,29 @@ TEST(GraphQuadratic, GeneratorsAreSeededAndConnected) {
   for (const auto& edge : e.edges) uf.unite(edge.i, edge.j);
   for (int v = 0; v < e.num_nodes; ++v) EXPECT_EQ(uf.find(v), uf.find(0));
   EXPECT_NO_THROW(label_propagation_quadratic(e));
+}
+
+}  // namespace
+
+namespace {
+
+// `bcd reproduce --quick`'s tree figures (examples/bcd/tree_experiments.cpp): every ordering the
+// paper reports for Fig. 6 holds on the seeded quick analogs of D and E, for two seeds.
+TEST(TreeExperiments, QuickFigureSixOrderingsHold) {
+  for (std::uint64_t seed : {1u, 2u}) {
+    const auto experiments = bcd_example::tree_experiments(true, seed);
+    ASSERT_EQ(experiments.size(), 2u);
+    for (const auto& e : experiments) {
+      EXPECT_EQ(e.curves.size(), 5u) << e.id;
+      for (const auto& curve : e.curves) {
+        ASSERT_EQ(curve.points.size(), 301u) << e.id << " " << curve.label;
+        EXPECT_LT(curve.points.back().objective, curve.points.front().objective);
+      }
+      EXPECT_FALSE(e.orderings.empty());
+      for (const auto& o : e.orderings)
+        EXPECT_TRUE(o.holds) << e.id << ": " << o.claim << ": " << o.detail;
+    }
+  }
 }
 
 }  // namespace
