@@ -167,35 +167,56 @@ void anderson_step(const Data<Matrix>& d, const Penalty& pen, const std::vector<
   }
 }
 
-// Cyclic coordinate descent on the working set `ws` (the rest of w stays 0), with Anderson
-// acceleration every kAndersonEvery epochs, until the restricted problem's duality gap is below
-// `inner_tol` or `epoch_budget` epochs are spent. Returns the epochs done.
+// One pass of cyclic coordinate descent over `coordinates`: the exact minimisation along each,
+// soft thresholding of z = x_j^T r + ||x_j||^2 w_j, and the residual updated in O(nnz(x_j)).
+template <class Matrix>
+void cd_pass(const Data<Matrix>& d, const Penalty& pen, const std::vector<Index>& coordinates,
+             VectorXd& w, VectorXd& r) {
+  for (const Index j : coordinates) {
+    const double sq = d.col_sq[j];
+    if (sq == 0.0) continue;
+    const double old = w[j];
+    const double z = column_dot(d.X, j, r) + sq * old;
+    const double updated = soft_threshold(z, pen.nlam) / (sq + pen.nbeta);
+    if (updated != old) {
+      column_axpy(d.X, j, old - updated, r);
+      w[j] = updated;
+    }
+  }
+}
+
+// Coordinate descent on the working set `ws` (the rest of w stays 0) until the restricted
+// problem's duality gap is below `inner_tol` or `epoch_budget` passes are spent; returns the
+// passes done. It runs in cycles of kCycle passes: one over the whole working set, then passes
+// over its nonzero coordinates only (glmnet's active-set cycling: the zeros of the working set
+// rarely move, and skipping them halves a pass when the support is half of it), then an Anderson
+// step on the cycle's iterates and the gap check (which reads every column of the working set).
 template <class Matrix>
 std::int64_t solve_restricted(const Data<Matrix>& d, const Penalty& pen,
                               const std::vector<Index>& ws, double inner_tol,
                               std::int64_t epoch_budget, VectorXd& w, VectorXd& r) {
-  constexpr int kAndersonEvery = 5;  // also the epochs between gap checks (each about one epoch)
+  constexpr int kCycle = 5;
   const Index m = static_cast<Index>(ws.size());
-  Eigen::MatrixXd history(m, kAndersonEvery + 1);
-  int stored = 0;
+  Eigen::MatrixXd history(m, kCycle + 1);
+  std::vector<Index> active;
   std::int64_t epochs = 0;
   while (epochs < epoch_budget) {
-    for (const Index j : ws) {
-      const double sq = d.col_sq[j];
-      if (sq == 0.0) continue;
-      const double old = w[j];
-      const double z = column_dot(d.X, j, r) + sq * old;
-      const double updated = soft_threshold(z, pen.nlam) / (sq + pen.nbeta);
-      if (updated != old) {
-        column_axpy(d.X, j, old - updated, r);
-        w[j] = updated;
+    for (Index t = 0; t < m; ++t) history(t, 0) = w[ws[static_cast<std::size_t>(t)]];
+    int done = 0;
+    while (done < kCycle && epochs < epoch_budget) {
+      if (done == 0) {
+        cd_pass(d, pen, ws, w, r);
+        active.clear();
+        for (const Index j : ws)
+          if (w[j] != 0.0) active.push_back(j);
+      } else {
+        cd_pass(d, pen, active, w, r);
       }
+      ++epochs;
+      ++done;
+      for (Index t = 0; t < m; ++t) history(t, done) = w[ws[static_cast<std::size_t>(t)]];
     }
-    ++epochs;
-    for (Index t = 0; t < m; ++t) history(t, stored) = w[ws[static_cast<std::size_t>(t)]];
-    if (++stored <= kAndersonEvery && epochs < epoch_budget) continue;
-    if (stored > kAndersonEvery) anderson_step(d, pen, ws, history, w, r);
-    stored = 0;
+    if (done == kCycle) anderson_step(d, pen, ws, history, w, r);
     GapTerms t;
     for (const Index j : ws) {
       const double wj = w[j];
@@ -233,7 +254,9 @@ LassoResult solve_one(const Data<Matrix>& d, double alpha, const LassoOptions& o
   VectorXd c(p);
   std::vector<double> priority(static_cast<std::size_t>(p));
   std::vector<Index> order, ws;
-  Index ws_size = std::max<Index>(1, o.initial_working_set);
+  const Index initial_ws = std::max<Index>(1, o.initial_working_set);
+  Index previous_ws = 0;
+  double previous_gap = std::numeric_limits<double>::infinity();
   for (;;) {
     // 1. The full problem's correlations, dual point and gap.
     c.noalias() = d.X.transpose() * r;
@@ -256,7 +279,7 @@ LassoResult solve_one(const Data<Matrix>& d, double alpha, const LassoOptions& o
     if (res.iterations >= o.max_iterations) break;
 
     // 2. Gap-safe screening: theta* lies within `radius` of theta = r~ / scale.
-    Index nnz = 0;
+    Index nnz = 0, violating = 0;
     if (o.screening) {
       const double radius = std::sqrt(2.0 * std::max(g.gap, 0.0) * d.n) / pen.nlam;
       for (Index j = 0; j < p; ++j) {
@@ -281,11 +304,22 @@ LassoResult solve_one(const Data<Matrix>& d, double alpha, const LassoOptions& o
         ++nnz;
         priority[static_cast<std::size_t>(j)] = -1.0;
       } else {
+        violating += std::abs(c[j]) > pen.nlam;
         priority[static_cast<std::size_t>(j)] = (1.0 - std::abs(c[j]) / g.scale) / aug_norm[j];
       }
     }
     const Index available = static_cast<Index>(order.size());
-    ws_size = std::min(available, std::max(ws_size, 2 * nnz));
+    // celer's size, twice the support, but up to twice the last round's while features outside
+    // the support violate the optimality conditions (|x_j^T r~| > n alpha rho): a round's
+    // solution often uses only part of its working set, and growing by the support alone would
+    // then take many rounds (each costing X^T r). And doubled when it would not grow and the last
+    // round did not halve the gap, so that a stalled working set keeps growing.
+    Index ws_size = std::max(initial_ws, 2 * nnz);
+    ws_size = std::max(ws_size, std::min(nnz + violating, 2 * previous_ws));
+    if (ws_size <= previous_ws && g.gap > 0.5 * previous_gap) ws_size = 2 * previous_ws;
+    ws_size = std::min(available, ws_size);
+    previous_ws = ws_size;
+    previous_gap = g.gap;
     const auto by_priority = [&](Index a, Index b) {
       return priority[static_cast<std::size_t>(a)] < priority[static_cast<std::size_t>(b)];
     };
@@ -297,7 +331,6 @@ LassoResult solve_one(const Data<Matrix>& d, double alpha, const LassoOptions& o
     // 4. The restricted problem, to a fraction of the current gap.
     res.iterations +=
         solve_restricted(d, pen, ws, 0.3 * g.gap, o.max_iterations - res.iterations, w, r);
-    ws_size = std::min<Index>(p, 2 * ws_size);
   }
   res.screened = std::count(screened.begin(), screened.end(), char(1));
   res.nnz = static_cast<Index>((w.array() != 0.0).count());

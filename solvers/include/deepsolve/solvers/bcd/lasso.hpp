@@ -17,9 +17,13 @@
 //      R = sqrt(2 gap / (n (alpha rho)^2));
 //   3. picks the working set: the current support plus the features nearest to violating the
 //      optimality (KKT) conditions, by the distance (1 - |x_j^T theta|) / ||x_j|| of theta to
-//      their constraint, twice as many as the previous round (and at least twice the support);
+//      their constraint, twice as many as the support (celer's rule; at least
+//      initial_working_set, and twice the last round's when that round did not halve the gap);
 //   4. solves the Lasso restricted to the working set by cyclic coordinate descent, each update
-//      O(nnz(x_j)) on the residual, to a gap of 0.3 times the full problem's.
+//      O(nnz(x_j)) on the residual, to a gap of 0.3 times the full problem's: in cycles of one
+//      pass over the working set and four over its nonzeros (glmnet's active-set cycling), each
+//      cycle ended by an Anderson extrapolation of its iterates (Bertrand & Massias, AISTATS
+//      2021), kept when it lowers the objective.
 // An elastic net is a Lasso on [X; sqrt(n alpha (1 - rho)) I], which is how the gap, the dual
 // point and the screening test treat the ridge term.
 //
@@ -33,8 +37,9 @@
 // rather than once per update, so that the selection costs one X^T r per round.
 //
 // `iterations` counts coordinate-descent epochs: passes of cyclic CD over the current working set
-// (the full problem's checks are counted separately as `outer_iterations`). This is the figure to
-// set max_iterations against; one epoch costs O(nnz of the working set's columns), not O(nnz(X)).
+// or its nonzeros (the full problem's checks are counted separately as `outer_iterations`). This
+// is the figure to set max_iterations against; one epoch costs O(nnz of the working set's
+// columns) at most, not O(nnz(X)).
 #pragma once
 
 #include <Eigen/Dense>
@@ -52,10 +57,10 @@ struct LassoOptions {
   double l1_ratio = 1.0;  // rho in (0, 1]; 1 is the Lasso
   // Stop when the duality gap is at most tol * ||y||^2 / (2n), i.e. tol relative to P(0).
   double tol = 1e-6;
-  std::int64_t max_iterations = 100000;   // coordinate-descent epochs over working sets, in total
-  bool screening = true;                  // gap-safe screening of the features at each outer step
-  Eigen::Index initial_working_set = 10;  // features in the first working set (at least)
-  bool record_trace = false;              // objective after each outer iteration in `trace`
+  std::int64_t max_iterations = 100000;    // coordinate-descent epochs over working sets, in total
+  bool screening = true;                   // gap-safe screening of the features at each outer step
+  Eigen::Index initial_working_set = 100;  // features in the first working set (at least)
+  bool record_trace = false;               // objective after each outer iteration in `trace`
 };
 
 enum class LassoStop { converged, max_iterations };
