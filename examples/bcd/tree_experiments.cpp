@@ -1,6 +1,7 @@
 #include "tree_experiments.hpp"
 
 #include <cstdio>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -67,17 +68,19 @@ Experiment run_figure(const std::string& id, const std::string& title,
 
 }  // namespace tree_experiments_detail
 
-std::vector<Experiment> tree_experiments(bool quick, std::uint64_t seed) {
+std::vector<Experiment> tree_experiments(bool quick, std::uint64_t seed, int iterations) {
+  if (iterations < 1)
+    throw std::invalid_argument("tree_experiments: iterations must be >= 1, got " +
+                                std::to_string(iterations));
   using namespace tree_experiments_detail;
   using deepsolve::bcd::label_propagation_quadratic;
   // Paper (Nutini, Laradji & Schmidt, Sec. 9, Fig. 6): D = 50 x 50 lattice, w = 1e5, 100 labels
   // of variance 100; E = two moons, 2000 nodes, 5-NN, 100 labels; 500 iterations. Quick: the same
-  // label densities on 20 x 20 and 400 nodes, 300 iterations.
+  // label densities on 20 x 20 and 400 nodes.
   const int side = quick ? 20 : 50;
   const int lattice_labels = quick ? 16 : 100;
   const int moons_nodes = quick ? 400 : 2000;
   const int moons_labels = quick ? 20 : 100;
-  const int iterations = quick ? 300 : 500;
   const std::string its = std::to_string(iterations);
   const std::string what = "f - f* after " + its + " iterations";
 

@@ -331,12 +331,12 @@ namespace {
 // paper reports for Fig. 6 holds on the seeded quick analogs of D and E, for two seeds.
 TEST(TreeExperiments, QuickFigureSixOrderingsHold) {
   for (std::uint64_t seed : {1u, 2u}) {
-    const auto experiments = bcd_example::tree_experiments(true, seed);
+    const auto experiments = bcd_example::tree_experiments(true, seed);  // 500 iterations
     ASSERT_EQ(experiments.size(), 2u);
     for (const auto& e : experiments) {
       EXPECT_EQ(e.curves.size(), 5u) << e.id;
       for (const auto& curve : e.curves) {
-        ASSERT_EQ(curve.points.size(), 301u) << e.id << " " << curve.label;
+        ASSERT_EQ(curve.points.size(), 501u) << e.id << " " << curve.label;
         EXPECT_LT(curve.points.back().objective, curve.points.front().objective);
       }
       EXPECT_FALSE(e.orderings.empty());
@@ -344,6 +344,7 @@ TEST(TreeExperiments, QuickFigureSixOrderingsHold) {
         EXPECT_TRUE(o.holds) << e.id << ": " << o.claim << ": " << o.detail;
     }
   }
+  EXPECT_THROW(bcd_example::tree_experiments(true, 1, 0), std::invalid_argument);
 }
 
 }  // namespace
