@@ -195,6 +195,8 @@ json summary_of(const Experiment& e) {
       cj["initial_gap"] = c.points.front().objective - e.optimum;
     }
     cj["iterations_to_1e-8"] = iterations_to(e, c, 1e-8);
+    cj["iterations_to_1e-8_relative"] =
+        iterations_to(e, c, 1e-8 * std::max(1.0, std::abs(e.optimum)));
     cj["support_identified_at"] = c.support_identified_at;
     j["curves"].push_back(cj);
   }

@@ -242,8 +242,9 @@ double gsq_value(const Problem& p, const Block& s) {
 // sum_j |H_ij|) instead of the paper code's 1 / lambda_max(H): q(d) <= q(d_k) + (g + H d_k)^T
 // (d - d_k) + (d - d_k)^T D (d - d_k) / 2, whose tau-sparse minimiser keeps the tau largest
 // D_i v_i^2 of v = d_k - D^-1 (g + H d_k); so each iteration decreases q (majorise-minimise),
-// which the unscaled step on this badly scaled A hardly does. Started from the GSL-VB choice;
-// of the GSL, GSD and IHT supports the one with the largest GS-q value is returned.
+// which the unscaled step on this badly scaled A hardly does. Started from the GSD-VB choice (as
+// the paper's code, d ~ g / sqrt(L)); of the GSL, GSD and IHT supports the one with the largest
+// GS-q value is returned.
 class GsqVariable : public Selection {
  public:
   Selected select(SelectionContext& c) override {
@@ -258,8 +259,8 @@ class GsqVariable : public Selection {
     for (Index i = 0; i < n; ++i) scores[i] = g[i] * g[i] / p.lipschitz()[i];
     const Block gsd = top_scores(scores, tau);
     d_.setZero(n);
-    for (Index i : gsl) d_[i] = -g[i] / diagonal[i];
-    Block support = gsl;
+    for (Index i : gsd) d_[i] = -g[i] / diagonal[i];
+    Block support = gsd;
     for (int k = 0; k < kIterations; ++k) {
       p.hessian_bound_apply(d_, hd_);
       v_ = d_ - (g + hd_).cwiseQuotient(diagonal);
