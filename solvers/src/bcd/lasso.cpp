@@ -39,17 +39,26 @@ inline bool all_finite(const Sparse& X) {
       if (!std::isfinite(it.value())) return false;
   return true;
 }
-inline VectorXd squared_column_norms(const Eigen::MatrixXd& X) {
-  return X.colwise().squaredNorm().transpose();
-}
-inline VectorXd squared_column_norms(const Sparse& X) {
-  VectorXd norms(X.cols());
+// ||x_j||^2 and x_j^T y of every column in one pass over X: a dense X larger than the caches
+// costs a memory-bound pass each time it is read, as much as the rest of a small solve.
+inline void column_statistics(const Eigen::MatrixXd& X, const VectorXd& y, VectorXd& col_sq,
+                              VectorXd& xty) {
   for (Index j = 0; j < X.cols(); ++j) {
-    double s = 0.0;
-    for (Sparse::InnerIterator it(X, j); it; ++it) s += it.value() * it.value();
-    norms[j] = s;
+    const auto column = X.col(j);
+    col_sq[j] = column.squaredNorm();
+    xty[j] = column.dot(y);
   }
-  return norms;
+}
+inline void column_statistics(const Sparse& X, const VectorXd& y, VectorXd& col_sq, VectorXd& xty) {
+  for (Index j = 0; j < X.cols(); ++j) {
+    double sq = 0.0, dot = 0.0;
+    for (Sparse::InnerIterator it(X, j); it; ++it) {
+      sq += it.value() * it.value();
+      dot += it.value() * y[it.index()];
+    }
+    col_sq[j] = sq;
+    xty[j] = dot;
+  }
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -57,15 +66,20 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 template <class Matrix>
-void check_data(const Matrix& X, const VectorXd& y) {
+void check_shapes(const Matrix& X, const VectorXd& y) {
   if (X.rows() == 0 || X.cols() == 0)
     throw std::invalid_argument("lasso: X is empty (" + std::to_string(X.rows()) + " x " +
                                 std::to_string(X.cols()) + ")");
   if (X.rows() != y.size())
     throw std::invalid_argument("lasso: X has " + std::to_string(X.rows()) +
                                 " rows (samples) but y has " + std::to_string(y.size()));
-  if (!all_finite(X)) throw std::invalid_argument("lasso: X has a non-finite entry");
   if (!y.allFinite()) throw std::invalid_argument("lasso: y has a non-finite entry");
+}
+
+template <class Matrix>
+void check_data(const Matrix& X, const VectorXd& y) {
+  check_shapes(X, y);
+  if (!all_finite(X)) throw std::invalid_argument("lasso: X has a non-finite entry");
 }
 
 void check_parameters(double alpha, double l1_ratio) {
@@ -83,6 +97,7 @@ struct Data {
   const Matrix& X;
   const VectorXd& y;
   VectorXd col_sq;  // ||x_j||^2
+  VectorXd xty;     // X^T y: the correlations at w = 0
   double y_sq = 0;  // ||y||^2
   double n = 0;
 };
@@ -258,9 +273,13 @@ LassoResult solve_one(const Data<Matrix>& d, double alpha, const LassoOptions& o
   Index previous_ws = 0;
   double previous_gap = std::numeric_limits<double>::infinity();
   for (;;) {
-    // 1. The full problem's correlations, dual point and gap.
-    c.noalias() = d.X.transpose() * r;
-    c -= pen.nbeta * w;
+    // 1. The full problem's correlations, dual point and gap (at w = 0 they are X^T y).
+    if (res.outer_iterations == 0 && w.isZero(0.0)) {
+      c = d.xty;
+    } else {
+      c.noalias() = d.X.transpose() * r;
+      c -= pen.nbeta * w;
+    }
     GapTerms t;
     t.dual_norm = c.lpNorm<Eigen::Infinity>();
     t.r_sq = r.squaredNorm();
@@ -341,8 +360,17 @@ LassoResult solve_one(const Data<Matrix>& d, double alpha, const LassoOptions& o
 
 template <class Matrix>
 Data<Matrix> make_data(const Matrix& X, const VectorXd& y) {
-  check_data(X, y);
-  Data<Matrix> d{X, y, squared_column_norms(X), y.squaredNorm(), static_cast<double>(X.rows())};
+  check_shapes(X, y);
+  Data<Matrix> d{
+      X, y, VectorXd(X.cols()), VectorXd(X.cols()), y.squaredNorm(), static_cast<double>(X.rows())};
+  column_statistics(X, y, d.col_sq, d.xty);
+  // A non-finite entry makes its column's squared norm non-finite (so does an entry whose square
+  // overflows, which the solver could not use either): X is checked without another pass.
+  for (Index j = 0; j < X.cols(); ++j)
+    if (!std::isfinite(d.col_sq[j]))
+      throw std::invalid_argument(
+          "lasso: X has a non-finite entry in column " + std::to_string(j) +
+          (all_finite(X) ? " (its squared norm overflows: entries beyond 1e154)" : ""));
   return d;
 }
 
