@@ -92,6 +92,7 @@ void LinearModelProblem::initialise() {
   for (Index j = 0; j < n; ++j)
     lipschitz_[j] = curvature_bound_ * columns_.col(j).squaredNorm() + l2_;
   touched_mark_.assign(static_cast<std::size_t>(columns_.rows()), 0);
+  changed_mark_.assign(static_cast<std::size_t>(n), 0);
   set_x(Eigen::VectorXd::Zero(n));
 }
 
@@ -115,6 +116,8 @@ void LinearModelProblem::set_x(const Eigen::VectorXd& x) {
   x_ = x;
   recompute_state(margins_, derivative_, gradient_);
   objective_valid_ = false;
+  ++state_version_;
+  changes_known_ = false;
 }
 
 double LinearModelProblem::smooth_loss_sum() const {
@@ -163,9 +166,26 @@ void LinearModelProblem::update_block(const Block& b, const Eigen::VectorXd& del
   // The objective is recomputed from the margins when asked (O(m + n)), not accumulated from
   // changes, so that f - f* stays accurate near 1e-10 relative after many updates.
   objective_valid_ = false;
+  ++state_version_;
+  // The changed coordinates are recorded while they are few (< n/8); beyond, a rule that keeps
+  // scores rescans anyway, so the recording stops.
+  for (Index j : changed_) changed_mark_[static_cast<std::size_t>(j)] = 0;
+  changed_.clear();
+  const std::size_t record_limit = static_cast<std::size_t>(columns_.cols() / 8);
+  changes_known_ = true;
+  const auto record = [&](Index j) {
+    if (!changes_known_ || changed_mark_[static_cast<std::size_t>(j)]) return;
+    if (changed_.size() >= record_limit) {
+      changes_known_ = false;
+      return;
+    }
+    changed_mark_[static_cast<std::size_t>(j)] = 1;
+    changed_.push_back(j);
+  };
   touched_.clear();
   for (std::size_t k = 0; k < b.size(); ++k) {
     const Index j = b[k];
+    record(j);
     const double d = delta[static_cast<Index>(k)];
     if (d == 0) continue;
     x_[j] += d;
@@ -185,8 +205,15 @@ void LinearModelProblem::update_block(const Block& b, const Eigen::VectorXd& del
     const double step = new_derivative - derivative_[r];
     derivative_[r] = new_derivative;
     if (step == 0) continue;
-    for (decltype(rows_)::InnerIterator it(rows_, r); it; ++it)
-      gradient_[it.col()] += it.value() * step;
+    if (changes_known_) {
+      for (decltype(rows_)::InnerIterator it(rows_, r); it; ++it) {
+        gradient_[it.col()] += it.value() * step;
+        record(it.col());
+      }
+    } else {
+      for (decltype(rows_)::InnerIterator it(rows_, r); it; ++it)
+        gradient_[it.col()] += it.value() * step;
+    }
   }
 }
 

@@ -203,20 +203,117 @@ class LipschitzVariable : public Selection {
   }
 };
 
+// An indexed binary max-heap of scores (ties: the smaller index first, as top_scores): O(n)
+// build, O(log n) per changed score, the tau largest in O(tau log tau) by a best-first walk
+// down the heap (no pops).
+class ScoreHeap {
+ public:
+  void build(const Eigen::VectorXd& scores) {
+    const Index n = scores.size();
+    key_ = scores;
+    heap_.resize(static_cast<std::size_t>(n));
+    position_.resize(static_cast<std::size_t>(n));
+    std::iota(heap_.begin(), heap_.end(), Index{0});
+    for (Index p = n / 2 - 1; p >= 0; --p) sift_down(p);
+    for (Index p = 0; p < n; ++p)
+      position_[static_cast<std::size_t>(heap_[static_cast<std::size_t>(p)])] = p;
+  }
+  void update(Index i, double score) {
+    const double old = key_[i];
+    key_[i] = score;
+    const Index p = position_[static_cast<std::size_t>(i)];
+    if (score < old)
+      sift_down(p);
+    else
+      sift_up(p);
+  }
+  Block top(Index tau) const {
+    Block out;
+    std::vector<Index> frontier = {0};  // heap positions, a max-heap by their entries
+    const auto worse = [&](Index a, Index b) { return before(at(b), at(a)); };
+    while (static_cast<Index>(out.size()) < tau && !frontier.empty()) {
+      std::pop_heap(frontier.begin(), frontier.end(), worse);
+      const Index p = frontier.back();
+      frontier.pop_back();
+      out.push_back(at(p));
+      for (Index c : {2 * p + 1, 2 * p + 2})
+        if (c < static_cast<Index>(heap_.size())) {
+          frontier.push_back(c);
+          std::push_heap(frontier.begin(), frontier.end(), worse);
+        }
+    }
+    return out;
+  }
+
+ private:
+  Index at(Index p) const { return heap_[static_cast<std::size_t>(p)]; }
+  // Whether coordinate a comes before b (larger score, then smaller index).
+  bool before(Index a, Index b) const { return key_[a] > key_[b] || (key_[a] == key_[b] && a < b); }
+  void place(Index p, Index i) {
+    heap_[static_cast<std::size_t>(p)] = i;
+    if (!position_.empty()) position_[static_cast<std::size_t>(i)] = p;
+  }
+  void sift_up(Index p) {
+    const Index i = at(p);
+    while (p > 0) {
+      const Index parent = (p - 1) / 2;
+      if (!before(i, at(parent))) break;
+      place(p, at(parent));
+      p = parent;
+    }
+    place(p, i);
+  }
+  void sift_down(Index p) {
+    const Index n = static_cast<Index>(heap_.size()), i = at(p);
+    for (;;) {
+      Index c = 2 * p + 1;
+      if (c >= n) break;
+      if (c + 1 < n && before(at(c + 1), at(c))) ++c;
+      if (!before(at(c), i)) break;
+      place(p, at(c));
+      p = c;
+    }
+    place(p, i);
+  }
+
+  Eigen::VectorXd key_;
+  std::vector<Index> heap_, position_;
+};
+
+// Top-tau of a separable score of (g_i, x_i). The scores are kept in a heap between iterations:
+// when the problem reports the coordinates its last update changed (sparse data: the block and
+// the columns sharing a row with it), only those are rescored, O(k log n); otherwise (dense data,
+// a reset, a missed update) all n are rescored and the heap rebuilt, O(n).
 class ScoreVariable : public Selection {
  public:
   using Score = std::function<double(const Problem&, Index)>;
   explicit ScoreVariable(Score score) : score_(std::move(score)) {}
   Selected select(SelectionContext& c) override {
-    const Index n = c.problem.size(), tau = need_tau(c);
-    scores_.resize(n);
-    for (Index i = 0; i < n; ++i) scores_[i] = score_(c.problem, i);
-    return {top_scores(scores_, tau)};
+    const Problem& p = c.problem;
+    const Index n = p.size(), tau = need_tau(c);
+    const std::vector<Index>* changed = p.last_changed();
+    if (&p == problem_ && changed && p.state_version() == version_ + 1) {
+      for (Index i : *changed) heap_.update(i, score_(p, i));
+      ++incremental_;
+    } else {
+      scores_.resize(n);
+      for (Index i = 0; i < n; ++i) scores_[i] = score_(p, i);
+      heap_.build(scores_);
+      problem_ = &p;
+    }
+    version_ = p.state_version();
+    return {heap_.top(tau)};
   }
+  /// Selections that rescored only the changed coordinates (for tests and reports).
+  std::int64_t incremental_selections() const { return incremental_; }
 
  private:
   Score score_;
   Eigen::VectorXd scores_;
+  ScoreHeap heap_;
+  const Problem* problem_ = nullptr;
+  std::uint64_t version_ = 0;
+  std::int64_t incremental_ = 0;
 };
 
 // g_S^T H_S^-1 g_S: the GS-q value of a coordinate set S (Cholesky; the pseudo-inverse when H_S

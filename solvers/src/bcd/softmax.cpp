@@ -98,6 +98,7 @@ void Softmax::set_x(const Eigen::VectorXd& x) {
   if (!x.allFinite()) throw std::invalid_argument("softmax: x has a non-finite entry");
   x_ = x;
   recompute(scores_, probabilities_, gradient_);
+  ++state_version_;
 }
 
 double Softmax::objective() const {
@@ -134,6 +135,7 @@ double Softmax::objective_after(const Block& b, const Eigen::VectorXd& delta) co
 }
 
 void Softmax::update_block(const Block& b, const Eigen::VectorXd& delta) {
+  ++state_version_;  // the changed coordinates are not recorded (last_changed() is null)
   touched_.clear();
   for (std::size_t q = 0; q < b.size(); ++q) {
     const double d = delta[static_cast<Index>(q)];

@@ -62,6 +62,7 @@ class LinearModelProblem : public Problem {
   // Scratch for update_block: the rows touched and their marks.
   std::vector<Index> touched_;
   std::vector<char> touched_mark_;
+  std::vector<char> changed_mark_;  // per column, for last_changed()
 };
 
 /// 0.5 ||A x - b||^2 (+ r(x)). With nonnegative_sum: the paper's NNLS + L1 (x >= 0, + w sum(x));

@@ -70,6 +70,14 @@ class Problem {
   double prox(double v, double t) const;
   /// Whether coordinate value v counts as in the support (nonzero).
   static bool in_support(double v) { return v != 0.0; }
+  /// Counts the calls of set_x and update_block: a rule that keeps scores between iterations
+  /// checks that it has seen every change.
+  std::uint64_t state_version() const { return state_version_; }
+  /// The coordinates whose gradient or value the last update_block changed (the block's and
+  /// those sharing a row with it), when known and fewer than n/8; null otherwise (then a rule
+  /// that keeps scores rescans them all).
+  const std::vector<Index>* last_changed() const { return changes_known_ ? &changed_ : nullptr; }
+
   /// The optimality residual of coordinate i (0 at a solution): the gradient, the projected
   /// gradient for x >= 0, the minimum-norm subgradient for L1.
   double optimality_residual(Index i) const;
@@ -82,6 +90,9 @@ class Problem {
   Regularizer regularizer_ = Regularizer::none;
   double regularizer_weight_ = 0;
   mutable double max_eigenvalue_ = -1;
+  std::uint64_t state_version_ = 0;
+  std::vector<Index> changed_;
+  bool changes_known_ = false;
 };
 
 /// The part of the objective from r: weight * sum(x) or weight * ||x||_1 (0 for none).
