@@ -9,7 +9,8 @@
 // Algorithm (celer, Massias, Gramfort & Salmon, ICML 2018; BlitzL1, Johnson & Guestrin, ICML
 // 2015). Each outer iteration
 //   1. computes the correlations c = X^T r - n alpha (1 - rho) w of the residual r = y - Xw with
-//      every column (the one O(nnz(X)) step), the dual point theta = r / max(n alpha rho,
+//      every column (the one O(nnz(X)) step; from w = 0 it is X^T y, computed with the column
+//      norms in one pass over X), the dual point theta = r / max(n alpha rho,
 //      ||c||_inf) obtained by rescaling the residual, and the duality gap of the full problem;
 //      it stops when gap <= tol ||y||^2 / (2n);
 //   2. discards the features the gap-safe sphere test proves zero at the optimum (Fercoq,
@@ -17,8 +18,9 @@
 //      R = sqrt(2 gap / (n (alpha rho)^2));
 //   3. picks the working set: the current support plus the features nearest to violating the
 //      optimality (KKT) conditions, by the distance (1 - |x_j^T theta|) / ||x_j|| of theta to
-//      their constraint, twice as many as the support (celer's rule; at least
-//      initial_working_set, and twice the last round's when that round did not halve the gap);
+//      their constraint: twice the support (celer's rule), at least initial_working_set, up to
+//      twice the last round's while features outside the support violate the KKT conditions,
+//      and twice the last round's when that round did not halve the gap;
 //   4. solves the Lasso restricted to the working set by cyclic coordinate descent, each update
 //      O(nnz(x_j)) on the residual, to a gap of 0.3 times the full problem's: in cycles of one
 //      pass over the working set and four over its nonzeros (glmnet's active-set cycling), each
