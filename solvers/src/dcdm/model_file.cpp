@@ -12,6 +12,7 @@
 #include "deepsolve/learned/io/archive.hpp"
 #include "deepsolve/learned/io/model_registry.hpp"
 #include "deepsolve/learned/io/torch_messages.hpp"
+#include "deepsolve/solvers/dcdm/network.hpp"
 #include "deepsolve/solvers/io.hpp"
 
 namespace deepsolve::solvers::dcdm {
