@@ -17,9 +17,9 @@ struct Ordering {
 };
 
 struct Experiment {
-  std::string id;     // file stem of its CSV and PNG, e.g. "fig6_trees_D"
-  std::string title;  // plot title
-  double optimum = 0; // f*, subtracted from every objective (computed to high accuracy)
+  std::string id;      // file stem of its CSV and PNG, e.g. "fig6_trees_D"
+  std::string title;   // plot title
+  double optimum = 0;  // f*, subtracted from every objective (computed to high accuracy)
   std::vector<deepsolve::bcd::Trace> curves;
   std::vector<Ordering> orderings;
 };

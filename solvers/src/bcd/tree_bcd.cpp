@@ -240,8 +240,7 @@ TreeBcdResult tree_bcd(const GraphQuadratic& problem, const TreeBcdOptions& opti
       }
     }
     if (options.max_seconds > 0 && !converged &&
-        elapsed + std::chrono::duration<double>(Clock::now() - start).count() >
-            options.max_seconds)
+        elapsed + std::chrono::duration<double>(Clock::now() - start).count() > options.max_seconds)
       result.out_of_time = true;
     if (options.trace_every > 0 && (it % options.trace_every == 0 || converged ||
                                     it == options.max_iterations || result.out_of_time))

@@ -78,7 +78,7 @@ struct TreeBcdResult {
   double relative_residual = 0;  // ||b - A x|| / ||b||, recomputed at the end
   double seconds = 0;            // the iterations' wall time (trace evaluation excluded)
   double mean_block_size = 0;
-  bool converged = false;  // relative_residual <= relative_residual_tolerance (when set)
+  bool converged = false;    // relative_residual <= relative_residual_tolerance (when set)
   bool out_of_time = false;  // stopped by max_seconds
 };
 
