@@ -246,9 +246,19 @@ std::int64_t solve_restricted(const Data<Matrix>& d, const Penalty& pen,
   return epochs;
 }
 
+// What one alpha of a path hands to the next: the residual and the correlations X^T r of the
+// solution it ended with. They are what the next alpha's first gap check needs at the same w, so
+// a path pays one X^T r per alpha less (on a sparse design, where a round is little more than
+// its X^T r, that is about a third of the path's time).
+struct PathCarry {
+  bool valid = false;
+  VectorXd r;    // y - Xw
+  VectorXd xtr;  // X^T r (without the ridge term, which depends on alpha)
+};
+
 template <class Matrix>
 LassoResult solve_one(const Data<Matrix>& d, double alpha, const LassoOptions& o, VectorXd w,
-                      std::chrono::steady_clock::time_point t0) {
+                      std::chrono::steady_clock::time_point t0, PathCarry* carry = nullptr) {
   check_parameters(alpha, o.l1_ratio);
   const Index p = d.X.cols();
   const Penalty pen{d.n * alpha * o.l1_ratio, d.n * alpha * (1.0 - o.l1_ratio)};
@@ -256,9 +266,11 @@ LassoResult solve_one(const Data<Matrix>& d, double alpha, const LassoOptions& o
   res.gap_tolerance = o.tol * d.y_sq / (2.0 * d.n);
   res.trace.label = "working-set CD";
 
-  VectorXd r = d.y;
-  for (Index j = 0; j < p; ++j)
-    if (w[j] != 0.0) column_axpy(d.X, j, -w[j], r);
+  const bool carried = carry != nullptr && carry->valid;
+  VectorXd r = carried ? carry->r : d.y;
+  if (!carried)
+    for (Index j = 0; j < p; ++j)
+      if (w[j] != 0.0) column_axpy(d.X, j, -w[j], r);
 
   // A feature with a zero column (and no ridge term) never enters: its weight is 0 at the optimum.
   std::vector<char> screened(static_cast<std::size_t>(p), 0);
@@ -274,7 +286,9 @@ LassoResult solve_one(const Data<Matrix>& d, double alpha, const LassoOptions& o
   double previous_gap = std::numeric_limits<double>::infinity();
   for (;;) {
     // 1. The full problem's correlations, dual point and gap (at w = 0 they are X^T y).
-    if (res.outer_iterations == 0 && w.isZero(0.0)) {
+    if (res.outer_iterations == 0 && carried) {
+      c = carry->xtr - pen.nbeta * w;
+    } else if (res.outer_iterations == 0 && w.isZero(0.0)) {
       c = d.xty;
     } else {
       c.noalias() = d.X.transpose() * r;
@@ -353,6 +367,11 @@ LassoResult solve_one(const Data<Matrix>& d, double alpha, const LassoOptions& o
   }
   res.screened = std::count(screened.begin(), screened.end(), char(1));
   res.nnz = static_cast<Index>((w.array() != 0.0).count());
+  if (carry != nullptr) {  // the loop ends right after step 1: c belongs to this w and r
+    carry->xtr = c + pen.nbeta * w;
+    carry->r = std::move(r);
+    carry->valid = true;
+  }
   res.coef = std::move(w);
   res.time_s = seconds_since(t0);
   return res;
@@ -436,8 +455,9 @@ std::vector<LassoResult> solve_lasso_path(const Matrix& X, const Eigen::VectorXd
   const auto d = lasso_detail::make_data(X, y);
   std::vector<LassoResult> results;
   Eigen::VectorXd w = Eigen::VectorXd::Zero(X.cols());
+  lasso_detail::PathCarry carry;
   for (const double a : alphas) {
-    results.push_back(lasso_detail::solve_one(d, a, options, w, t0));
+    results.push_back(lasso_detail::solve_one(d, a, options, w, t0, &carry));
     w = results.back().coef;
     t0 = std::chrono::steady_clock::now();
   }
