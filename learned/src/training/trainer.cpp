@@ -199,6 +199,7 @@ TrainResult fit(torch::nn::Module& model, torch::optim::Optimizer& optimizer, co
       // (at w and at w + e). The first evaluation, at the current parameters, is the batch loss.
       double batch_loss = 0.0;
       int evaluations = 0;
+      if (task.begin_step) task.begin_step(epoch, state.step);
       const auto closure = [&]() -> torch::Tensor {
         optimizer.zero_grad();
         double local = 0.0;
@@ -228,6 +229,7 @@ TrainResult fit(torch::nn::Module& model, torch::optim::Optimizer& optimizer, co
       if (evaluations == 0)
         throw std::logic_error("the optimizer's step() did not call the closure fit() gave it");
       ++state.step;
+      if (task.end_step) task.end_step(state.step);
       loss_total += batch_loss * static_cast<double>(count);
     }
     const double train_seconds = now_seconds() - epoch_start;

@@ -104,6 +104,15 @@ struct TrainTask {
   /// On resume, called with the checkpoint's state before anything is loaded: throw
   /// (std::runtime_error) to refuse a checkpoint made with other settings.
   std::function<void(const CheckpointState& state)> check_resume;
+  /// Optional: called on every rank before each optimizer step with the epoch and the number of
+  /// steps taken before it (the step's 0-based index over the whole training, resumes included).
+  /// A task that draws fresh randomness per step (diffusion: noise levels and noise) seeds it from
+  /// these, so that a resumed run draws exactly what the uninterrupted one did.
+  std::function<void(std::int64_t epoch, std::int64_t step)> begin_step;
+  /// Optional: called on every rank after each optimizer step with the number of steps taken
+  /// (e.g. to update an exponential moving average of the weights; keep such state in buffers of
+  /// the model, so that the checkpoint holds it and resume stays exact).
+  std::function<void(std::int64_t steps)> end_step;
 };
 
 struct EpochResult {
