@@ -64,6 +64,12 @@ std::string quote_command(const std::vector<std::string>& args) {
   return out;
 }
 
+std::string command_record(const std::vector<std::string>& args) {
+  if (args.empty()) return "";
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  return rest.empty() ? args[0] : args[0] + " " + quote_command(rest);
+}
+
 void check(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument(message);
 }

@@ -26,6 +26,9 @@ std::string one_line(std::string s);
 /// The command line as one string a POSIX shell reads back as the same arguments (for the
 /// records a run writes: JSON, model metadata).
 std::string quote_command(const std::vector<std::string>& args);
+/// The command line of a program with commands, for the same records: args[0] is "<program>
+/// <command>" (kept as the two words it is), then the arguments, quoted as quote_command does.
+std::string command_record(const std::vector<std::string>& args);
 
 /// Throws std::invalid_argument(message) unless `ok`.
 void check(bool ok, const std::string& message);
