@@ -131,8 +131,9 @@ double sliced_wasserstein(const at::Tensor& a, const at::Tensor& b, std::int64_t
   for (std::int64_t k = 0; k < d * projections; ++k)
     pd[k] = learned::hashed_normal(key, static_cast<std::uint64_t>(k));
   directions = directions / directions.norm(2, {0}, /*keepdim=*/true);
-  const at::Tensor px = std::get<0>(at::mm(x, directions).sort(0)).t().contiguous();  // [L, n]
-  const at::Tensor py = std::get<0>(at::mm(y, directions).sort(0)).t().contiguous();  // [L, m]
+  // Projections [L, n] and [L, m], sorted along the (contiguous) sample dimension.
+  const at::Tensor px = std::get<0>(at::mm(directions.t(), x.t()).sort(1)).contiguous();
+  const at::Tensor py = std::get<0>(at::mm(directions.t(), y.t()).sort(1)).contiguous();
   const std::int64_t n = px.size(1), m = py.size(1);
   double total = 0.0;
   for (std::int64_t l = 0; l < projections; ++l)
