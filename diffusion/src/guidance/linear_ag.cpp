@@ -134,7 +134,7 @@ LinearAG LinearAG::fit(const std::vector<GuidanceTrajectory>& trajectories,
   for (std::size_t k = 1; k < evaluations; ++k) {
     const auto m = std::min<std::int64_t>(static_cast<std::int64_t>(k), options.history());
     const auto p = 1 + 2 * m;
-    std::vector<at::Tensor> design_parts, target_parts;
+    std::vector<at::Tensor> design_parts, target_parts, signal_parts;
     for (const auto& tr : trajectories) {
       auto ok = detail::finite_rows(tr.unconditional[k]) & detail::finite_rows(tr.conditional[k]);
       for (std::int64_t j = 1; j <= m; ++j) {
@@ -153,6 +153,7 @@ LinearAG LinearAG::fit(const std::vector<GuidanceTrajectory>& trajectories,
       }
       design_parts.push_back(at::stack(columns, 1));
       target_parts.push_back(flat(tr.unconditional[k]));
+      signal_parts.push_back(flat(tr.conditional[k]) - target_parts.back());
     }
     if (design_parts.empty())
       throw std::invalid_argument(
@@ -167,7 +168,10 @@ LinearAG LinearAG::fit(const std::vector<GuidanceTrajectory>& trajectories,
     const Eigen::Map<const Eigen::VectorXd> y(target.data_ptr<double>(), target.size(0));
     const Eigen::MatrixXd a = a_map;
     const Eigen::VectorXd coefficients = a.colPivHouseholderQr().solve(y);
-    const double y_norm = y.norm();
+    // The error of a prediction enters CFG through the guidance direction eps_c - eps_u, so the
+    // residual is measured against that (relative to eps_u it would look tiny at high noise,
+    // where eps_u ~ eps_c ~ x / sigma).
+    const double y_norm = at::cat(signal_parts).norm().item<double>();
     const double r_norm = (a * coefficients - y).norm();
     Step& step = steps[k];
     step.sigma = first.sigma[k];

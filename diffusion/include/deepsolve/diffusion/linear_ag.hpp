@@ -7,7 +7,10 @@
 //   eps_u^k ~ a_k eps_c^k + sum_{j=1..m} (b_kj eps_u^(k-j) + c_kj eps_c^(k-j)),
 // scalar coefficients shared by all samples and coordinates, fitted by column-pivoted Householder
 // QR (Eigen) over every coordinate of every recorded sample whose eps_u is known at k and at the
-// m evaluations before. The fit reports its relative residual ||A x - b|| / ||b|| per k.
+// m evaluations before. The fit reports its relative residual per k, measured against the
+// guidance direction: ||A x - b|| / ||eps_c^k - eps_u^k|| (a prediction error enters the guided
+// estimate as (w - 1) times itself, the guidance as w times that direction; relative to eps_u
+// itself the error would look negligible at high noise, where eps_u ~ eps_c ~ x / sigma).
 //
 // Which evaluations are predicted (chosen at fit time, stored in the model, or set explicitly):
 // k >= 1 with k < first_fraction * K (K evaluations in all), relative residual <= max_residual,
@@ -51,7 +54,7 @@ class LinearAG {
     double sigma = 0.0;
     std::int64_t history = 0;          ///< m = min(k, h); 0 for k = 0 (never predicted)
     std::vector<double> coefficients;  ///< a, b_1, c_1, ..., b_m, c_m (empty for k = 0)
-    double relative_residual = 0.0;    ///< of the fit (NaN for k = 0 or with no data)
+    double relative_residual = 0.0;    ///< of the fit, see above (NaN for k = 0)
     bool predicted = false;
   };
 
