@@ -32,8 +32,8 @@ void MlpDenoiserOptions::validate() const {
 
 double MlpDenoiserOptions::parameter_count() const {
   const double d = double(dimension), h = double(hidden), l = double(layers), e = double(embedding);
-  return e * (e + 1) + (classes > 0 ? double(classes + 1) * e : 0.0) + e * l * h + l * h +
-         (d * h + h) + (l - 1) * (h * h + h) + (h * d + d);
+  return e * (e + 1) + (classes > 0 ? double(classes + 1) * e : 0.0) + e * l * h + l * h + d * h +
+         (l - 1) * h * h + (h * d + d);
 }
 
 std::string MlpDenoiserOptions::describe() const {
@@ -47,14 +47,17 @@ std::string MlpDenoiserOptions::describe() const {
 MlpDenoiser::MlpDenoiser(MlpDenoiserOptions options) : options_(options) {
   options_.validate();
   const std::int64_t e = options_.embedding, h = options_.hidden;
-  frequencies_ = register_buffer("frequencies", detail::noise_frequencies(e / 2));
+  frequencies_ = register_buffer("frequencies", detail::noise_frequencies(e));
+  phases_ = register_buffer("phases", detail::noise_phases(e));
   noise_ = register_module("noise", torch::nn::Linear(e, e));
   if (options_.classes > 0)
     labels_ = register_module("labels", torch::nn::Embedding(options_.classes + 1, e));
   condition_ = register_module("condition", torch::nn::Linear(e, options_.layers * h));
   for (std::int64_t l = 0; l < options_.layers; ++l)
-    hidden_.push_back(register_module("hidden" + std::to_string(l),
-                                      torch::nn::Linear(l == 0 ? options_.dimension : h, h)));
+    hidden_.push_back(register_module(
+        "hidden" + std::to_string(l),
+        torch::nn::Linear(
+            torch::nn::LinearOptions(l == 0 ? options_.dimension : h, h).bias(false))));
   out_ = register_module("out", torch::nn::Linear(h, options_.dimension));
   at::NoGradGuard no_grad;
   out_->weight.mul_(0.01);
@@ -66,17 +69,24 @@ at::Tensor MlpDenoiser::forward(const at::Tensor& x_in, const at::Tensor& c_nois
   check_sample_batch(x_in, sample_shape(), "mlp-denoiser input");
   const std::int64_t batch = x_in.size(0);
   detail::check_noise_input(c_noise, batch, kMlpName);
-  at::Tensor e = at::silu(noise_(detail::fourier_features(c_noise, frequencies_)));
-  if (options_.classes > 0)
-    e = e +
+  // Sampling evaluates this network thousands of times on small batches, so it spends as few
+  // operator calls as it can: in place where no autograd graph is recorded, the shifts added by
+  // the matrix products themselves.
+  const bool in_place = detail::may_work_in_place();
+  at::Tensor e = noise_(detail::fourier_features(c_noise, frequencies_, phases_));
+  e = in_place ? at::silu_(e) : at::silu(e);
+  if (options_.classes > 0) {
+    const at::Tensor table_rows =
         labels_(detail::checked_labels(labels, batch, options_.classes, x_in.device(), kMlpName));
-  else if (labels.defined())
+    e = in_place ? e.add_(table_rows) : e + table_rows;
+  } else if (labels.defined()) {
     detail::checked_labels(labels, batch, 0, x_in.device(), kMlpName);
+  }
   const std::vector<at::Tensor> shifts = condition_(e).chunk(options_.layers, 1);
   at::Tensor h = x_in;
   for (std::size_t l = 0; l < hidden_.size(); ++l) {
-    const auto& layer = hidden_[l];
-    h = at::silu(at::addmm(layer->bias + shifts[l], h, layer->weight.t()));
+    h = at::addmm(shifts[l], h, hidden_[l]->weight.t());
+    h = in_place ? at::silu_(h) : at::silu(h);
   }
   return out_(h);
 }

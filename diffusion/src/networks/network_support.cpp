@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -11,21 +12,34 @@
 
 namespace deepsolve::diffusion::detail {
 
-at::Tensor noise_frequencies(std::int64_t count) {
+at::Tensor noise_frequencies(std::int64_t size) {
   constexpr double kLowest = 1.0 / 8.0, kHighest = 32.0;
   const double two_pi = 2.0 * std::acos(-1.0);
-  at::Tensor f = at::empty({count}, at::kFloat);
-  auto a = f.accessor<float, 1>();
+  const std::int64_t count = size / 2;
+  at::Tensor w = at::empty({2 * count}, at::kFloat);
+  auto a = w.accessor<float, 1>();
   for (std::int64_t k = 0; k < count; ++k) {
     const double t = count > 1 ? double(k) / double(count - 1) : 0.0;
-    a[k] = static_cast<float>(two_pi * kLowest * std::pow(kHighest / kLowest, t));
+    a[k] = a[count + k] = static_cast<float>(two_pi * kLowest * std::pow(kHighest / kLowest, t));
   }
-  return f;
+  return w;
 }
 
-at::Tensor fourier_features(const at::Tensor& c_noise, const at::Tensor& frequencies) {
-  const at::Tensor phase = c_noise.to(frequencies.scalar_type()).unsqueeze(1) * frequencies;
-  return at::cat({phase.cos(), phase.sin()}, 1);
+at::Tensor noise_phases(std::int64_t size) {
+  const std::int64_t count = size / 2;
+  at::Tensor p = at::zeros({2 * count}, at::kFloat);
+  p.slice(0, count).fill_(-0.5 * std::acos(-1.0));
+  return p;
+}
+
+at::Tensor fourier_features(const at::Tensor& c_noise, const at::Tensor& frequencies,
+                            const at::Tensor& phases) {
+  const at::Tensor phase = at::addr(phases, c_noise.to(frequencies.scalar_type()), frequencies);
+  return may_work_in_place() ? phase.cos_() : phase.cos();
+}
+
+bool may_work_in_place() {
+  return !at::GradMode::is_enabled();
 }
 
 void check_noise_input(const at::Tensor& c_noise, std::int64_t batch, const std::string& network) {
@@ -45,14 +59,27 @@ at::Tensor checked_labels(const at::Tensor& labels, std::int64_t batch, std::int
   if (!at::isIntegralType(labels.scalar_type(), /*includeBool=*/false))
     throw std::invalid_argument(network + ": labels must be integers (int64), got " +
                                 std::string(c10::toString(labels.scalar_type())));
-  const auto [lo, hi] = at::aminmax(labels);
-  const std::int64_t smallest = lo.item<std::int64_t>(), largest = hi.item<std::int64_t>();
+  std::int64_t smallest = 0, largest = 0;
+  if (labels.device().is_cpu() && labels.scalar_type() == at::kLong && labels.is_contiguous()) {
+    // The common case without a kernel launch: a plain loop over the batch.
+    const std::int64_t* v = labels.data_ptr<std::int64_t>();
+    smallest = largest = v[0];
+    for (std::int64_t i = 1; i < batch; ++i) {
+      smallest = std::min(smallest, v[i]);
+      largest = std::max(largest, v[i]);
+    }
+  } else {
+    const auto [lo, hi] = at::aminmax(labels);
+    smallest = lo.item<std::int64_t>();
+    largest = hi.item<std::int64_t>();
+  }
   if (smallest < 0 || largest > classes)
     throw std::invalid_argument(
         network + ": label " + std::to_string(smallest < 0 ? smallest : largest) +
         " out of range [0, " + std::to_string(classes) + "] (" + std::to_string(classes) +
         (classes == 0 ? " classes: an unconditional network takes only the null label 0)"
                       : " classes; " + std::to_string(classes) + " is the null label)"));
+  if (labels.device() == device && labels.scalar_type() == at::kLong) return labels;
   return labels.to(device, at::kLong);
 }
 

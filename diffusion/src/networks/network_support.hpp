@@ -10,10 +10,17 @@
 
 namespace deepsolve::diffusion::detail {
 
-/// 2 pi f_k for k = 0 .. count - 1, f_k geometric from 1/8 to 32 (f_0 = 1/8 when count is 1).
-at::Tensor noise_frequencies(std::int64_t count);
-/// [cos(c f), sin(c f)]: c_noise [B], frequencies [K] -> [B, 2K].
-at::Tensor fourier_features(const at::Tensor& c_noise, const at::Tensor& frequencies);
+/// The Fourier features of the noise level, [cos(2 pi f_k c), sin(2 pi f_k c)], k = 0 .. K-1 with
+/// f_k geometric from 1/8 to 32 (f_0 = 1/8 when K is 1), are computed as cos(c w + p) (one outer
+/// product and one cosine): w = [2 pi f, 2 pi f] and p = [0 (K times), -pi/2 (K times)], both
+/// of size 2K = `size` (even), kept as buffers "frequencies" and "phases".
+at::Tensor noise_frequencies(std::int64_t size);
+at::Tensor noise_phases(std::int64_t size);
+/// c_noise [B] -> [B, size].
+at::Tensor fourier_features(const at::Tensor& c_noise, const at::Tensor& frequencies,
+                            const at::Tensor& phases);
+/// Whether intermediate results may be overwritten (no autograd graph is being recorded).
+bool may_work_in_place();
 
 /// Throws std::invalid_argument "<network>: c_noise must have shape [B], got ..." unless c_noise
 /// is defined with shape [batch].

@@ -138,8 +138,9 @@ UnetDenoiser::UnetDenoiser(UnetDenoiserOptions options) : options_(options) {
   const bool bf = options_.bias_free;
   const std::int64_t e = bf ? 0 : unet_detail::embedding_size(options_);
   if (!bf) {
-    frequencies_ = register_buffer(
-        "frequencies", detail::noise_frequencies(unet_detail::kUnetFourierFeatures / 2));
+    frequencies_ = register_buffer("frequencies",
+                                   detail::noise_frequencies(unet_detail::kUnetFourierFeatures));
+    phases_ = register_buffer("phases", detail::noise_phases(unet_detail::kUnetFourierFeatures));
     noise_ = register_module("noise", torch::nn::Linear(unet_detail::kUnetFourierFeatures, e));
     if (options_.classes > 0)
       labels_ = register_module("labels", torch::nn::Embedding(options_.classes + 1, e));
@@ -190,7 +191,7 @@ at::Tensor UnetDenoiser::forward(const at::Tensor& x_in, const at::Tensor& c_noi
   at::Tensor e;
   if (!options_.bias_free) {
     detail::check_noise_input(c_noise, batch, kUnetName);
-    e = at::silu(noise_(detail::fourier_features(c_noise, frequencies_)));
+    e = at::silu(noise_(detail::fourier_features(c_noise, frequencies_, phases_)));
   }
   if (options_.classes > 0)
     e = e +

@@ -1,17 +1,17 @@
 // "mlp-denoiser": a multilayer perceptron denoiser network (network.hpp) for low-dimensional data
 // (2D toys, Gaussian mixtures), conditioned on the noise level and, optionally, on a class label.
 //
-//   e      = SiLU(W_e fourier(c_noise) + b_e) + T[label]        (T: classes + 1 rows, the last the
-//                                                                 null label; absent when classes =
-//                                                                 0)
-//   h_0    = x,   h_l = SiLU(W_l h_{l-1} + b_l + U_l e)   for l = 1 .. layers
-//   F      = W_out h_layers + b_out                              (W_out initialised 100x smaller)
+//   e   = SiLU(W_e fourier(c_noise) + b_e) + T[label]
+//         (T: classes + 1 rows, the last the null label; absent when classes = 0)
+//   h_0 = x,   h_l = SiLU(W_l h_{l-1} + U_l e + c_l)   for l = 1 .. layers
+//   F   = W_out h_layers + b_out   (W_out initialised 100x smaller, b_out = 0)
 //
 // fourier(c) = [cos(2 pi f_k c), sin(2 pi f_k c)], k = 0 .. embedding/2 - 1, with frequencies f_k
 // geometric from 1/8 to 32: c_noise = ln(sigma)/4 spans about [-1.6, 1.1] on the usual sigma
 // range, so the slowest features are monotone in sigma and the fastest resolve small changes. The
-// conditioning enters every hidden layer as an additive shift (U_1 .. U_layers are one linear map
-// e -> [layers * hidden] evaluated once per call).
+// conditioning enters every hidden layer as an additive shift: U_1 .. U_layers and the biases
+// c_1 .. c_layers are one linear map e -> [layers * hidden] evaluated once per call (so the
+// hidden layers' own maps W_l have no bias: it would duplicate c_l).
 #pragma once
 
 #include <torch/nn/module.h>
@@ -73,11 +73,12 @@ class MlpDenoiser : public DenoiserNetwork {
 
  private:
   MlpDenoiserOptions options_;
-  at::Tensor frequencies_;                 ///< buffer "frequencies" [embedding / 2]: 2 pi f_k
-  torch::nn::Linear noise_{nullptr};       ///< "noise": embedding -> embedding
+  at::Tensor frequencies_;            ///< buffer "frequencies" [embedding]: 2 pi f_k, twice
+  at::Tensor phases_;                 ///< buffer "phases" [embedding]: 0 (cosines), -pi/2 (sines)
+  torch::nn::Linear noise_{nullptr};  ///< "noise": embedding -> embedding
   torch::nn::Embedding labels_{nullptr};   ///< "labels": [classes + 1, embedding]; only if classes
-  torch::nn::Linear condition_{nullptr};   ///< "condition": embedding -> layers * hidden (U_l)
-  std::vector<torch::nn::Linear> hidden_;  ///< "hidden<l>": W_l, b_l
+  torch::nn::Linear condition_{nullptr};   ///< "condition": embedding -> layers * hidden (U_l, c_l)
+  std::vector<torch::nn::Linear> hidden_;  ///< "hidden<l>": W_l (no bias)
   torch::nn::Linear out_{nullptr};         ///< "out": hidden -> dimension
 };
 

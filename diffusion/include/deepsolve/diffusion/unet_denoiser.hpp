@@ -89,7 +89,8 @@ class UnetDenoiser : public DenoiserNetwork {
  private:
   UnetDenoiserOptions options_;
   // Conditioning (normal variant only).
-  at::Tensor frequencies_;                ///< buffer "frequencies" [16]: 2 pi f_k
+  at::Tensor frequencies_;                ///< buffer "frequencies" [32] (mlp_denoiser.hpp)
+  at::Tensor phases_;                     ///< buffer "phases" [32]
   torch::nn::Linear noise_{nullptr};      ///< "noise": 32 -> 4 base
   torch::nn::Embedding labels_{nullptr};  ///< "labels": [classes + 1, 4 base]; only if classes
   // The network: encoder levels 0 .. levels - 1, the middle, decoder levels levels - 1 .. 0.
