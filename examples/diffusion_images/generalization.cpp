@@ -1,6 +1,6 @@
 // diffusion_images generalization: the test of Kadkhodaie, Guth, Simoncelli & Mallat (ICLR 2024,
 // "Generalization in diffusion models arises from geometry-adaptive harmonic representations"):
-// for each training-set size N, bias-free denoisers A and B trained on the disjoint images
+// for each training-set size N, denoisers A and B trained on the disjoint images
 // [0, N) and [N, 2N) of one class sample from the same noise; the cosine of A's and B's samples
 // (generalization: both learned the same density) against the cosine of each sample to its
 // nearest training image (memorization), as N grows.
@@ -10,6 +10,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -35,17 +36,24 @@ namespace dd = deepsolve::diffusion;
 using json = nlohmann::json;
 
 const char* const kFooter = R"(
-For each N of --sizes, two bias-free blind UNets train with the same settings: A on images
-[0, N), B on [N, 2N) of --data (disjoint sets), each for --epochs epochs of --samples-per-epoch
-images (a small set is tiled, so every N gets the same number of optimizer steps), A with seed
---seed and B with --seed + 1. Both then draw --count samples by the coarse-to-fine ascent from
-the same noise (sample i from noise seeded by (--seed, i)). Cosines are those of mean-removed
-images (the correlation over pixels).
+For each N of --sizes, two UNets train with the same settings: A on images [0, N), B on
+[N, 2N) of --data (disjoint sets), each for --epochs epochs of --samples-per-epoch images (a
+small set is tiled, so every N gets the same number of optimizer steps), A with seed --seed and
+B with --seed + 1. Both then draw --count samples from the same noise (sample i from noise
+seeded by (--seed, i)): by Heun's method on the Karras schedule (--steps), deterministic, or
+with --bias-free (the paper's blind networks) by the coarse-to-fine ascent with the same
+injected noise. Cosines are those of mean-removed images (the correlation over pixels).
+
+The paper's blind bias-free networks train for 1000 epochs; with the few epochs two CPU cores
+allow, their denoising at small noise levels stays poor and the ascent collapses or stalls at
+--max-iterations (see docs/diffusion.md). The default, the normal UNet with EDM
+preconditioning, learns enough in seconds.
 
 Writes into --out, after every N: generalization.csv (n, cosine_ab_mean, cosine_ab_min,
 nearest_a_mean, nearest_b_mean, train_seconds, sample_seconds, nfe), generalization.png (the
 mean A-B cosine and the mean nearest-training-image cosine against log10 N),
-samples_n<N>.png (rows: A's samples, their nearest training images, B's samples, theirs) and
+samples_n<N>.png (rows: A's first 8 samples, their nearest training images, B's first 8
+samples, theirs) and
 generalization.json.
 
 Examples:
@@ -53,7 +61,7 @@ Examples:
   diffusion_images generalization --data discs --sizes 1,4,16,64,256 --epochs 6 --count 8 --out gen)";
 
 struct Options {
-  std::string data = "c-alpha", sizes_text = "1,10,100", out;
+  std::string data = "c-alpha", sizes_text = "1,10,100,1000", out;
   long long size = 16, data_seed = 0, seed = 0;
   NetworkSpec network;
   TrainSpec train;
@@ -64,11 +72,10 @@ struct Options {
 
 Options parse_options(const std::vector<std::string>& args, bool& help) {
   Options o;
-  o.network.bias_free = true;
-  o.train.epochs = 8;
-  o.train.samples_per_epoch = 512;
+  o.train.epochs = 10;
+  o.train.samples_per_epoch = 2000;
   o.train.progress = false;
-  o.sampler.count = 8;
+  o.sampler.count = 32;
   CLI::App app{"diffusion_images generalization: memorization to generalization as N grows",
                "diffusion_images generalization"};
   ex::setup_app(app, 30, kFooter);
@@ -83,6 +90,11 @@ Options parse_options(const std::vector<std::string>& args, bool& help) {
       ->capture_default_str();
   app.add_option("--batch", o.train.batch, "images per optimizer step")->capture_default_str();
   app.add_option("--lr", o.train.learning_rate, "Adam's learning rate")->capture_default_str();
+  app.add_flag("--bias-free", o.network.bias_free,
+               "bias-free blind UNets sampled by the coarse-to-fine ascent");
+  app.add_option("--steps", o.sampler.steps, "Heun: noise levels")->capture_default_str();
+  app.add_option("--max-iterations", o.sampler.max_iterations, "coarse-to-fine: most steps")
+      ->capture_default_str();
   app.add_option("--base", o.network.base, "UNet channels at the top level")->capture_default_str();
   app.add_option("--levels", o.network.levels, "UNet 2x downsamplings")->capture_default_str();
   app.add_option("--count", o.sampler.count, "samples per model")->capture_default_str();
@@ -150,6 +162,7 @@ void write_outputs(const Options& o, const std::vector<Point>& points,
   j["epochs"] = o.train.epochs;
   j["samples_per_epoch"] = o.train.samples_per_epoch;
   j["count"] = o.sampler.count;
+  j["bias_free"] = o.network.bias_free;
   j["time_s"] = seconds;
   j["points"] = json::array();
   ex::Series ab{"A vs B, same noise", {}, {}, ex::palette(0)};
@@ -205,10 +218,11 @@ void generalization_command(const std::vector<std::string>& args) {
 
   const auto start = std::chrono::steady_clock::now();
   std::printf(
-      "diffusion_images generalization: %s %lldx%lld, %lld epochs x %lld images per model, "
-      "%lld samples each\n",
-      o.data.c_str(), o.size, o.size, static_cast<long long>(o.train.epochs),
-      static_cast<long long>(o.train.samples_per_epoch), static_cast<long long>(o.sampler.count));
+      "diffusion_images generalization: %s %lldx%lld, %s UNets, %lld epochs x %lld images per "
+      "model, %lld samples each\n",
+      o.data.c_str(), o.size, o.size, o.network.bias_free ? "bias-free blind" : "normal",
+      static_cast<long long>(o.train.epochs), static_cast<long long>(o.train.samples_per_epoch),
+      static_cast<long long>(o.sampler.count));
   std::printf("%8s  %14s  %13s  %15s  %15s  %9s  %9s\n", "N", "cos(A,B) mean", "cos(A,B) min",
               "nearest A mean", "nearest B mean", "train s", "sample s");
   std::fflush(stdout);
@@ -244,18 +258,25 @@ void generalization_command(const std::vector<std::string>& args) {
     std::printf("%8lld  %14.4f  %13.4f  %15.4f  %15.4f  %9.1f  %9.1f\n", static_cast<long long>(n),
                 p.cosine_ab_mean, p.cosine_ab_min, p.nearest_a, p.nearest_b, p.train_seconds,
                 p.sample_seconds);
+    if (sa.not_finite + sb.not_finite > 0)
+      std::printf("          note: %lld samples are not finite (diverged ascents)\n",
+                  static_cast<long long>(sa.not_finite + sb.not_finite));
     if (sa.not_converged + sb.not_converged > 0)
       std::printf("          note: %lld ascents stopped at the iteration limit\n",
                   static_cast<long long>(sa.not_converged + sb.not_converged));
     std::fflush(stdout);
 
+    // The grid shows the first (at most 8) samples of each row.
+    const std::int64_t shown = std::min<std::int64_t>(o.sampler.count, 8);
     GridStyle style;
-    style.columns = o.sampler.count;
-    write_grid((std::filesystem::path(o.out) / ("samples_n" + std::to_string(n) + ".png")).string(),
-               at::cat({sa.images, images_a.index_select(0, na.index), sb.images,
-                        images_b.index_select(0, nb.index)},
-                       0),
-               style);
+    style.columns = shown;
+    write_grid(
+        (std::filesystem::path(o.out) / ("samples_n" + std::to_string(n) + ".png")).string(),
+        at::cat(
+            {sa.images.slice(0, 0, shown), images_a.index_select(0, na.index.slice(0, 0, shown)),
+             sb.images.slice(0, 0, shown), images_b.index_select(0, nb.index.slice(0, 0, shown))},
+            0),
+        style);
     write_outputs(o, points, args,
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }

@@ -175,6 +175,8 @@ Samples generate(const dd::Denoiser& denoiser, const SamplerSpec& spec) {
     out.images = r.samples;
     out.nfe = r.nfe;
   }
+  out.not_finite =
+      at::isfinite(out.images).flatten(1).all(1).logical_not().sum().item<std::int64_t>();
   return out;
 }
 

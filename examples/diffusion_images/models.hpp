@@ -87,6 +87,7 @@ struct Samples {
   std::int64_t nfe = 0;            ///< network evaluations, all samples
   std::string method;              ///< "coarse-to-fine" or "heun"
   std::int64_t not_converged = 0;  ///< coarse-to-fine samples that hit max_iterations
+  std::int64_t not_finite = 0;     ///< samples with a non-finite value (a diverged ascent)
 };
 
 /// Draws samples. Sample i starts from noise seeded by (seed, i) alone, so two models given the

@@ -34,8 +34,9 @@ by Heun's method on the Karras schedule (--steps levels from 80 down to 0.002, 2
 Sample i starts from noise seeded by (--seed, i) alone: two models sampled with the same seed
 start from the same noise.
 
---json: method, nfe, time_s, count, not_converged (ascents stopped by --max-iterations), and
-nearest_cosine (mean, and per sample with the index of the nearest training image).
+--json: method, nfe, time_s, count, not_converged (ascents stopped by --max-iterations),
+nearest_cosine (mean, and per sample with the index of the nearest training image), and the
+pixels' mean and standard deviation of the samples and of the training images.
 
 Examples:
   diffusion_images sample --model calpha.model --count 16 --grid samples.png --seed 1)";
@@ -100,13 +101,19 @@ void sample_command(const std::vector<std::string>& args) {
   const Samples s = generate(loaded.denoiser, o.sampler);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const auto nearest = deepsolve::diffusion::nearest_cosine(s.images, load_images(data));
+  const at::Tensor training = load_images(data);
+  const auto nearest = deepsolve::diffusion::nearest_cosine(s.images, training);
   const double mean_nearest = nearest.cosine.mean().item<double>();
   std::printf(
       "diffusion_images sample: %lld samples by %s, %lld NFEs in %.2f s; mean cosine to the "
       "nearest of the %lld training images %.4f\n",
       static_cast<long long>(o.sampler.count), s.method.c_str(), static_cast<long long>(s.nfe),
       seconds, static_cast<long long>(data.count), mean_nearest);
+  if (s.not_finite > 0)
+    std::printf(
+        "note: %lld samples are not finite (the ascent diverged; an undertrained blind "
+        "model does that: train longer)\n",
+        static_cast<long long>(s.not_finite));
   if (s.not_converged > 0)
     std::printf("note: %lld ascents stopped at --max-iterations before sigma-L\n",
                 static_cast<long long>(s.not_converged));
@@ -125,7 +132,12 @@ void sample_command(const std::vector<std::string>& args) {
     j["nfe"] = s.nfe;
     j["time_s"] = seconds;
     j["not_converged"] = s.not_converged;
+    j["not_finite"] = s.not_finite;
     j["nearest_cosine"] = mean_nearest;
+    j["pixel_mean"] = s.images.mean().item<double>();
+    j["pixel_std"] = s.images.std().item<double>();
+    j["training_pixel_mean"] = training.mean().item<double>();
+    j["training_pixel_std"] = training.std().item<double>();
     j["nearest"] = json::array();
     for (std::int64_t i = 0; i < o.sampler.count; ++i)
       j["nearest"].push_back({{"cosine", nearest.cosine[i].item<double>()},

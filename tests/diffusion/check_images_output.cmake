@@ -1,0 +1,32 @@
+# Checks the files of the diffusion_images program tests in DIR (examples_images.cmake): the
+# sample grid and record, the Jacobian's PNGs and record with the eigenvalues asked for.
+#   cmake -DDIR=<dir> -P check_images_output.cmake
+if(NOT DEFINED DIR)
+  message(FATAL_ERROR "check_images_output.cmake: -DDIR=<dir> is required")
+endif()
+foreach(png grid.png jac/eigenvectors.png jac/images.png)
+  if(NOT EXISTS ${DIR}/${png})
+    message(FATAL_ERROR "${png} is missing")
+  endif()
+  file(READ ${DIR}/${png} head LIMIT 4 HEX)
+  if(NOT head STREQUAL "89504e47")
+    message(FATAL_ERROR "${png} is not a PNG file (starts with ${head})")
+  endif()
+endforeach()
+file(READ ${DIR}/sample.json sample)
+string(JSON method GET "${sample}" method)
+string(JSON count GET "${sample}" count)
+string(JSON nearest LENGTH "${sample}" nearest)
+if(NOT method STREQUAL "coarse-to-fine" OR NOT count EQUAL 2 OR NOT nearest EQUAL 2)
+  message(FATAL_ERROR "sample.json: method ${method}, count ${count}, ${nearest} nearest images")
+endif()
+file(READ ${DIR}/jac/jacobian.json jac)
+string(JSON eigenvalues LENGTH "${jac}" eigenvalues)
+string(JSON trace_method GET "${jac}" effective_dimension method)
+string(JSON products GET "${jac}" effective_dimension products)
+string(JSON by_sigma LENGTH "${jac}" trace_by_sigma)
+if(NOT eigenvalues EQUAL 3 OR NOT trace_method STREQUAL "exact" OR NOT products EQUAL 256
+   OR NOT by_sigma EQUAL 2)
+  message(FATAL_ERROR "jacobian.json: ${eigenvalues} eigenvalues, trace ${trace_method} from "
+                      "${products} products, ${by_sigma} traces by sigma")
+endif()
