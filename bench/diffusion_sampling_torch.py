@@ -59,8 +59,9 @@ class MlpDenoiser(nn.Module):
         self.out = nn.Linear(h, d)
 
     def forward(self, x, c_noise, labels):
-        # The same operator calls as the C++ forward under inference mode (in place where it
-        # works in place, the shifts added by addmm).
+        # The C++ forward's arithmetic, operator for operator (in place where it works in
+        # place, the shifts added by addmm), but for the affine maps b + x W^T, which are
+        # nn.Linear calls here (one Python call each; the C++ side calls addmm directly).
         e = F.silu(self.noise(torch.addr(self.phases, c_noise, self.frequencies).cos_()),
                    inplace=True)
         if self.classes > 0:

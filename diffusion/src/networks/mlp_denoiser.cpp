@@ -17,6 +17,17 @@ constexpr const char* kMlpName = "mlp-denoiser";
 
 using mlp_detail::kMlpName;
 
+namespace mlp_detail {
+
+// b + x W^T as one addmm (a Linear module's forward goes through at::linear, one dispatch more).
+at::Tensor affine(const torch::nn::Linear& layer, const at::Tensor& x) {
+  return at::addmm(layer->bias, x, layer->weight.t());
+}
+
+}  // namespace mlp_detail
+
+using mlp_detail::affine;
+
 void MlpDenoiserOptions::validate() const {
   detail::check_option_range(kMlpName, "dimension", dimension, 1, std::int64_t{1} << 20);
   detail::check_option_range(kMlpName, "hidden", hidden, 1, std::int64_t{1} << 16);
@@ -73,7 +84,7 @@ at::Tensor MlpDenoiser::forward(const at::Tensor& x_in, const at::Tensor& c_nois
   // operator calls as it can: in place where no autograd graph is recorded, the shifts added by
   // the matrix products themselves.
   const bool in_place = detail::may_work_in_place();
-  at::Tensor e = noise_(detail::fourier_features(c_noise, frequencies_, phases_));
+  at::Tensor e = affine(noise_, detail::fourier_features(c_noise, frequencies_, phases_));
   e = in_place ? at::silu_(e) : at::silu(e);
   if (options_.classes > 0) {
     const at::Tensor table_rows =
@@ -82,13 +93,13 @@ at::Tensor MlpDenoiser::forward(const at::Tensor& x_in, const at::Tensor& c_nois
   } else if (labels.defined()) {
     detail::checked_labels(labels, batch, 0, x_in.device(), kMlpName);
   }
-  const std::vector<at::Tensor> shifts = condition_(e).chunk(options_.layers, 1);
+  const std::vector<at::Tensor> shifts = affine(condition_, e).chunk(options_.layers, 1);
   at::Tensor h = x_in;
   for (std::size_t l = 0; l < hidden_.size(); ++l) {
     h = at::addmm(shifts[l], h, hidden_[l]->weight.t());
     h = in_place ? at::silu_(h) : at::silu(h);
   }
-  return out_(h);
+  return affine(out_, h);
 }
 
 std::string MlpDenoiser::describe() const {

@@ -34,7 +34,10 @@ at::Tensor noise_phases(std::int64_t size) {
 
 at::Tensor fourier_features(const at::Tensor& c_noise, const at::Tensor& frequencies,
                             const at::Tensor& phases) {
-  const at::Tensor phase = at::addr(phases, c_noise.to(frequencies.scalar_type()), frequencies);
+  const at::Tensor c = c_noise.scalar_type() == frequencies.scalar_type()
+                           ? c_noise
+                           : c_noise.to(frequencies.scalar_type());
+  const at::Tensor phase = at::addr(phases, c, frequencies);
   return may_work_in_place() ? phase.cos_() : phase.cos();
 }
 
