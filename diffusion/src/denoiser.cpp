@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
 #include <stdexcept>
 
 namespace deepsolve::diffusion {
@@ -64,7 +65,23 @@ at::Tensor Denoiser::operator()(const at::Tensor& x, const at::Tensor& sigma,
 }
 
 at::Tensor Denoiser::operator()(const at::Tensor& x, double sigma, const at::Tensor& labels) const {
-  return (*this)(x, at::full({x.size(0)}, sigma, x.options()), labels);
+  // One noise level for the batch (every sampler step): the coefficients are numbers, which
+  // saves a handful of small tensor operations per evaluation (they dominate at small batches).
+  check_sample_batch(x, network_->sample_shape(), "Denoiser input");
+  if (!(sigma > 0.0) || !std::isfinite(sigma))
+    throw std::invalid_argument("Denoiser: sigma must be positive and finite, got " +
+                                std::to_string(sigma));
+  const PreconditioningAt c = preconditioning_at(prediction_, sigma, sigma_data_);
+  const double c_skip = c.c_skip, c_out = c.c_out, c_in = c.c_in, c_noise = c.c_noise;
+  const auto net_dtype = network_->parameters().empty()
+                             ? x.scalar_type()
+                             : network_->parameters().front().scalar_type();
+  const at::Tensor x_in = c_in == 1.0 ? x.to(net_dtype) : (x * c_in).to(net_dtype);
+  const at::Tensor f =
+      network_->forward(x_in, at::full({x.size(0)}, c_noise, x_in.options()), labels_for(x, labels))
+          .to(x.scalar_type());
+  if (c_skip == 0.0) return c_out == 1.0 ? f : f * c_out;
+  return at::add(x * c_skip, f, c_out);
 }
 
 at::Tensor Denoiser::loss(const at::Tensor& x0, const at::Tensor& sigma, const at::Tensor& noise,

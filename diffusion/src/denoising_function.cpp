@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace deepsolve::diffusion {
@@ -17,18 +18,19 @@ void UnguidedDenoising::begin(std::int64_t batch) {
   if (labels_.defined() && labels_.size(0) != batch)
     throw std::invalid_argument("UnguidedDenoising: " + std::to_string(labels_.size(0)) +
                                 " labels for a batch of " + std::to_string(batch));
-  nfe_ = at::zeros({batch}, at::kLong);
+  batch_ = batch;
+  evaluations_ = 0;
 }
 
 at::Tensor UnguidedDenoising::denoise(const at::Tensor& x, const EvaluationPoint& at) {
-  if (!nfe_.defined() || nfe_.size(0) != x.size(0))
+  if (batch_ != x.size(0))
     throw std::logic_error("UnguidedDenoising: begin() was not called for this batch");
-  nfe_ += 1;
+  ++evaluations_;
   return denoiser_.denoise(x, at.sigma, labels_);
 }
 
 at::Tensor UnguidedDenoising::nfe_per_sample() const {
-  return nfe_.defined() ? nfe_ : at::zeros({0}, at::kLong);
+  return at::full({std::max<std::int64_t>(batch_, 0)}, evaluations_, at::kLong);
 }
 
 }  // namespace deepsolve::diffusion

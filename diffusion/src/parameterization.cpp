@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
 #include <stdexcept>
 
 namespace deepsolve::diffusion {
@@ -39,42 +40,44 @@ Prediction parse_prediction(const std::string& name) {
   throw std::invalid_argument("unknown prediction '" + name + "' (known: " + known + ")");
 }
 
-Preconditioning preconditioning(Prediction prediction, const at::Tensor& sigma, double sigma_data) {
+PreconditioningAt preconditioning_at(Prediction prediction, double sigma, double sigma_data) {
   if (!(sigma_data > 0.0))
     throw std::invalid_argument("sigma_data must be > 0, got " + std::to_string(sigma_data));
-  const double sd2 = sigma_data * sigma_data;
-  const at::Tensor s2 = sigma * sigma;
-  Preconditioning c;
+  const double sd2 = sigma_data * sigma_data, s2 = sigma * sigma;
+  const double r = 1.0 / std::sqrt(s2 + sd2);
+  const double c_noise = 0.25 * std::log(sigma);
   switch (prediction) {
     case Prediction::eps:
-      c.c_skip = at::ones_like(sigma);
-      c.c_out = -sigma;
-      c.c_in = at::rsqrt(s2 + 1.0);
-      break;
+      return {1.0, -sigma, 1.0 / std::sqrt(s2 + 1.0), c_noise};
     case Prediction::x0:
-      c.c_skip = at::zeros_like(sigma);
-      c.c_out = at::ones_like(sigma);
-      c.c_in = at::rsqrt(s2 + sd2);
-      break;
+      return {0.0, 1.0, r, c_noise};
     case Prediction::v:
-      c.c_skip = sd2 / (s2 + sd2);
-      c.c_out = -sigma * sigma_data * at::rsqrt(s2 + sd2);
-      c.c_in = at::rsqrt(s2 + sd2);
-      break;
+      return {sd2 / (s2 + sd2), -sigma * sigma_data * r, r, c_noise};
     case Prediction::edm:
-      c.c_skip = sd2 / (s2 + sd2);
-      c.c_out = sigma * sigma_data * at::rsqrt(s2 + sd2);
-      c.c_in = at::rsqrt(s2 + sd2);
-      break;
+      return {sd2 / (s2 + sd2), sigma * sigma_data * r, r, c_noise};
     case Prediction::residual:
-      c.c_skip = at::ones_like(sigma);
-      c.c_out = -at::ones_like(sigma);
-      c.c_in = at::ones_like(sigma);
-      c.c_noise = at::zeros_like(sigma);
-      return c;
+      return {1.0, -1.0, 1.0, 0.0};
   }
-  c.c_noise = at::log(sigma) * 0.25;
-  return c;
+  throw std::logic_error("preconditioning_at: unknown Prediction value");
+}
+
+Preconditioning preconditioning(Prediction prediction, const at::Tensor& sigma, double sigma_data) {
+  const at::Tensor s = sigma.to(at::kDouble).contiguous().cpu();
+  const std::int64_t n = s.numel();
+  at::Tensor table = at::empty({4, n}, at::kDouble);
+  auto t = table.accessor<double, 2>();
+  const double* p = s.data_ptr<double>();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const PreconditioningAt c = preconditioning_at(prediction, p[i], sigma_data);
+    t[0][i] = c.c_skip;
+    t[1][i] = c.c_out;
+    t[2][i] = c.c_in;
+    t[3][i] = c.c_noise;
+  }
+  table = table.to(sigma.options());
+  const auto shape = sigma.sizes();
+  return {table[0].reshape(shape), table[1].reshape(shape), table[2].reshape(shape),
+          table[3].reshape(shape)};
 }
 
 }  // namespace deepsolve::diffusion

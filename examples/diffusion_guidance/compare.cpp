@@ -62,6 +62,19 @@ void compare_command(const std::vector<std::string>& args) {
   app.add_option("--linear-ag-per-label", lag_per_label,
                  "LinearAG's recorded trajectories per label")
       ->capture_default_str();
+  double lag_first_fraction = 0.5, lag_max_residual = 0.2;
+  std::int64_t lag_max_consecutive = 1, lag_history = 1;
+  app.add_option("--linear-ag-first-fraction", lag_first_fraction,
+                 "LinearAG predicts only in this first part of the evaluations")
+      ->capture_default_str();
+  app.add_option("--linear-ag-max-residual", lag_max_residual,
+                 "LinearAG predicts only where its fit's relative residual is at most this")
+      ->capture_default_str();
+  app.add_option("--linear-ag-max-consecutive", lag_max_consecutive,
+                 "LinearAG: predicted evaluations in a row")
+      ->capture_default_str();
+  app.add_option("--linear-ag-history", lag_history, "LinearAG: past evaluations combined")
+      ->capture_default_str();
   app.add_option("--reference", reference, "true conditional samples per label")
       ->capture_default_str();
   app.add_option("--json", json_path, "write the table as JSON");
@@ -98,8 +111,13 @@ void compare_command(const std::vector<std::string>& args) {
   std::shared_ptr<const dd::LinearAG> lag;
   for (const auto& name : names)
     if (name == "linear-ag" && !lag)
-      lag = std::make_shared<const dd::LinearAG>(fit_linear_ag_on_cfg(
-          setup, sampling, guidance, lag_per_label, sampling.seed + 104729, {}));
+      lag = std::make_shared<const dd::LinearAG>(
+          fit_linear_ag_on_cfg(setup, sampling, guidance, lag_per_label, sampling.seed + 104729,
+                               dd::LinearAGOptions()
+                                   .history(lag_history)
+                                   .first_fraction(lag_first_fraction)
+                                   .max_residual(lag_max_residual)
+                                   .max_consecutive(lag_max_consecutive)));
 
   // Full CFG first: the others are compared with its samples.
   std::vector<at::Tensor> cfg_samples(labels.size()), references(labels.size());

@@ -109,6 +109,9 @@ void add_guidance_options(CLI::App& app, GuidanceSpec& spec, bool with_policy) {
   app.add_option("--gamma-bar", spec.gamma_bar,
                  "ag, linear-ag: stop guiding a sample once cos(eps_c, eps_u) > this, in (0, 1]")
       ->capture_default_str();
+  app.add_flag("--ag-unarmed", spec.ag_unarmed,
+               "ag, linear-ag: the paper's cutoff as written (any gamma > gamma-bar, even before "
+               "gamma was ever below it)");
   app.add_option("--sigma-lo", spec.sigma_lo, "interval, ag: guide only where sigma > this")
       ->capture_default_str();
   app.add_option("--sigma-hi", spec.sigma_hi, "interval, ag: ... and sigma <= this");
@@ -127,6 +130,7 @@ void add_guidance_options(CLI::App& app, GuidanceSpec& spec, bool with_policy) {
 dd::GuidanceOptions guidance_options(const GuidanceSpec& spec, const std::string& policy) {
   dd::GuidanceOptions o;
   o.policy(policy).scale(spec.scale).gamma_bar(spec.gamma_bar).rescale(spec.rescale);
+  o.ag_arming(!spec.ag_unarmed);
   o.sigma_lo(spec.sigma_lo).sigma_hi(spec.sigma_hi >= 1e30 ? INFINITY : spec.sigma_hi);
   dd::WeightSchedule schedule;
   schedule.shape(dd::parse_weight_shape(spec.schedule_shape))

@@ -61,7 +61,8 @@ std::vector<double> sampling_sigmas(const SamplingSpec& spec);
 struct GuidanceSpec {
   std::string policy = "cfg";
   double scale = 3.0;
-  double gamma_bar = 0.999;
+  double gamma_bar = 0.99;
+  bool ag_unarmed = false;
   double sigma_lo = 0.0;
   double sigma_hi = 1e30;
   double rescale = 0.0;

@@ -136,14 +136,27 @@ TEST(Guidance, AdaptiveGuidanceSwitchesOffAtTheRightEvaluation) {
   EXPECT_TRUE(at::allclose(out[3][0], guided, 0, 1e-13));
   EXPECT_TRUE(at::allclose(out[4][0], x[0] - 3.0 * eps_c, 0, 1e-13));
 
-  // Sticky: a later evaluation whose cosine would be low again does not turn guidance back on
-  // (begin() resets it).
+  // Armed, then sticky (begin() resets both): a gamma above gamma_bar before the sample's gamma
+  // was ever at or below it does not cut off; after a low gamma, the next high one does; a later
+  // low gamma does not turn guidance back on.
   ag.begin(4);
   EXPECT_EQ(as_vector(ag.switched_off_at()), (std::vector<std::int64_t>{-1, -1, -1, -1}));
-  ag.denoise(x, {0.5, 0, 2});   // sample 0: theta 0.05 -> off at 0
-  ag.denoise(x, {10.0, 1, 2});  // theta 1.0 again: stays off
-  EXPECT_EQ(as_vector(ag.switched_off_at()), (std::vector<std::int64_t>{0, 0, 0, -1}));
-  EXPECT_EQ(as_vector(ag.nfe_per_sample()), (std::vector<std::int64_t>{3, 3, 3, 4}));
+  ag.denoise(x, {0.5, 0, 4});  // theta 0.05..0.15 for samples 0-2: high, but not armed yet
+  EXPECT_EQ(as_vector(ag.switched_off_at()), (std::vector<std::int64_t>{-1, -1, -1, -1}));
+  ag.denoise(x, {10.0, 1, 4});  // theta >= 1: low, arms every sample
+  ag.denoise(x, {0.5, 2, 4});   // high again: samples 0-2 off at 2 (sample 3: theta 0.6, low)
+  ag.denoise(x, {10.0, 3, 4});  // low again: they stay off
+  EXPECT_EQ(as_vector(ag.switched_off_at()), (std::vector<std::int64_t>{2, 2, 2, -1}));
+  EXPECT_EQ(as_vector(ag.nfe_per_sample()), (std::vector<std::int64_t>{7, 7, 7, 8}));
+  // The paper's rule as written (no arming): the first high gamma cuts off.
+  dd::GuidedDenoising unarmed(
+      fake, labels_of(4),
+      dd::GuidanceOptions().policy("ag").scale(w).gamma_bar(std::cos(0.45)).ag_arming(false));
+  unarmed.begin(4);
+  unarmed.denoise(x, {0.5, 0, 2});
+  unarmed.denoise(x, {10.0, 1, 2});
+  EXPECT_EQ(as_vector(unarmed.switched_off_at()), (std::vector<std::int64_t>{0, 0, 0, -1}));
+  EXPECT_EQ(as_vector(unarmed.nfe_per_sample()), (std::vector<std::int64_t>{3, 3, 3, 4}));
 
   // gamma_bar = 1 never cuts off.
   dd::GuidedDenoising never(fake, labels_of(4), dd::GuidanceOptions().policy("ag").gamma_bar(1.0));

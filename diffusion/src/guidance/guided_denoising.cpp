@@ -62,6 +62,7 @@ void GuidedDenoising::begin(std::int64_t batch) {
   nfe_ = at::zeros({batch}, at::kLong);
   const auto n = static_cast<std::size_t>(batch);
   off_.assign(n, 0);
+  armed_.assign(n, 0);
   switched_at_.assign(n, -1);
   predicted_count_.assign(n, 0);
   uncond_run_.assign(n, 0);
@@ -171,13 +172,17 @@ at::Tensor GuidedDenoising::denoise(const at::Tensor& x, const EvaluationPoint& 
     result.index_copy_(0, idx_g, x.index_select(0, idx_g) - at.sigma * cfg);
   }
 
-  // Adaptive Guidance: sticky per-sample cutoff, decided at evaluated unconditional branches.
+  // Adaptive Guidance: sticky per-sample cutoff, decided at evaluated unconditional branches,
+  // armed once the sample's gamma has been at or below gamma_bar (see guidance.hpp).
   if (policy_->adaptive() && n_u > 0) {
     const auto g = gamma.accessor<double, 1>();
     for (const auto i : evaluated) {
-      if (g[i] > options_.gamma_bar()) {
-        off_[static_cast<std::size_t>(i)] = 1;
-        switched_at_[static_cast<std::size_t>(i)] = k;
+      const auto s = static_cast<std::size_t>(i);
+      if (g[i] <= options_.gamma_bar()) {
+        armed_[s] = 1;
+      } else if (armed_[s] || !options_.ag_arming()) {
+        off_[s] = 1;
+        switched_at_[s] = k;
       }
     }
   }

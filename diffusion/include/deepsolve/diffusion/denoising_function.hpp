@@ -46,7 +46,8 @@ class UnguidedDenoising : public DenoisingFunction {
  private:
   const ConditionalDenoiser& denoiser_;
   at::Tensor labels_;
-  at::Tensor nfe_;
+  std::int64_t batch_ = -1;       ///< begin()'s batch
+  std::int64_t evaluations_ = 0;  ///< since begin(): every sample is evaluated each time
 };
 
 }  // namespace deepsolve::diffusion

@@ -16,10 +16,16 @@
 //              evaluations whose weight is exactly 1 skip the unconditional branch;
 //   ag         Adaptive Guidance (Castillo et al., arXiv 2312.12487): w on the interval as
 //              above (by default every sigma), and per sample gamma = cos(eps_c, eps_u) over the
-//              whole flattened sample; once gamma > gamma_bar the sample takes conditional-only
-//              steps for the rest of its trajectory (sticky). The evaluation where gamma first
-//              exceeds gamma_bar still returns the guided estimate (both branches were paid);
-//              the next ones cost 1 NFE;
+//              whole flattened sample; once gamma rises above gamma_bar the sample takes
+//              conditional-only steps for the rest of its trajectory (sticky). "Rises": the
+//              cutoff is armed by a first evaluation with gamma <= gamma_bar (ag_arming, on by
+//              default; off is the paper's rule as written). Our choice, for a measured reason:
+//              at the top of a wide schedule (sigma_max 80 on data of scale 2) both eps estimates
+//              are almost the input noise, gamma starts near 0.9994 and falls to ~0.9 at mid
+//              sigma before it climbs to 1 (the paper's "increasingly correlated"); without
+//              arming, AG stops guiding most samples at the first step for gamma_bar <= 0.999. The
+//              evaluation where gamma crosses gamma_bar still returns the guided estimate (both
+//              branches were paid); the next ones cost 1 NFE;
 //   linear-ag  LinearAG (same paper; linear_ag.hpp): at the evaluations the fitted model marks
 //              as predicted, the unconditional estimate is an affine combination of the past
 //              estimates (0 extra NFE); full CFG at the others, with the AG cutoff as above
@@ -80,6 +86,9 @@ struct GuidanceOptions {
   DEEPSOLVE_ARG(WeightSchedule, schedule) = {};
   /// ag, linear-ag: the cosine threshold, in (0, 1] (1 never cuts off).
   DEEPSOLVE_ARG(double, gamma_bar) = 0.99;
+  /// Adaptive Guidance: the cutoff needs a first gamma <= gamma_bar (see above); false: the
+  /// paper's rule, any gamma > gamma_bar cuts off.
+  DEEPSOLVE_ARG(bool, ag_arming) = true;
   /// Guidance rescale phi in [0, 1] (0: plain CFG).
   DEEPSOLVE_ARG(double, rescale) = 0.0;
   /// linear-ag: the fitted model (required there, ignored elsewhere).
@@ -176,6 +185,7 @@ class GuidedDenoising : public DenoisingFunction {
   at::Tensor nfe_;
   std::vector<char> off_;
   std::vector<std::int64_t> switched_at_;
+  std::vector<char> armed_;  ///< AG: gamma has been <= gamma_bar at an evaluated step
   std::vector<std::int64_t> predicted_count_;
   std::vector<std::int64_t> uncond_run_;  // consecutive evaluations with an eps_u, per sample
   std::vector<at::Tensor> past_c_;        // LinearAG history, most recent first

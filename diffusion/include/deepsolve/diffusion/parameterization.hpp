@@ -38,8 +38,14 @@ struct Preconditioning {
   at::Tensor c_skip, c_out, c_in, c_noise;  ///< each of shape [B] like sigma
 };
 
-/// The coefficients for noise levels sigma ([B], > 0). Throws std::invalid_argument for
-/// sigma_data <= 0.
+/// The coefficients for one noise level sigma > 0 (the formulas of the table above).
+struct PreconditioningAt {
+  double c_skip, c_out, c_in, c_noise;
+};
+PreconditioningAt preconditioning_at(Prediction prediction, double sigma, double sigma_data);
+
+/// The coefficients for noise levels sigma ([B], > 0), in sigma's dtype, each entry by
+/// preconditioning_at. Throws std::invalid_argument for sigma_data <= 0.
 Preconditioning preconditioning(Prediction prediction, const at::Tensor& sigma, double sigma_data);
 
 }  // namespace deepsolve::diffusion
