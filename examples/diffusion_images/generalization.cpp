@@ -39,7 +39,8 @@ const char* const kFooter = R"(
 For each N of --sizes, two UNets train with the same settings: A on images [0, N), B on
 [N, 2N) of --data (disjoint sets), each for --epochs epochs of --samples-per-epoch images (a
 small set is tiled, so every N gets the same number of optimizer steps), A with seed --seed and
-B with --seed + 1. Both then draw --count samples from the same noise (sample i from noise
+B with --seed + 1, with a weight average (--ema, decay per step) that replaces the last
+weights: it makes the two models' samples agree far more (see docs/diffusion.md). Both then draw --count samples from the same noise (sample i from noise
 seeded by (--seed, i)): by Heun's method on the Karras schedule (--steps), deterministic, or
 with --bias-free (the paper's blind networks) by the coarse-to-fine ascent with the same
 injected noise. Cosines are those of mean-removed images (the correlation over pixels).
@@ -74,6 +75,7 @@ Options parse_options(const std::vector<std::string>& args, bool& help) {
   Options o;
   o.train.epochs = 10;
   o.train.samples_per_epoch = 2000;
+  o.train.ema = 0.99;
   o.train.progress = false;
   o.sampler.count = 32;
   CLI::App app{"diffusion_images generalization: memorization to generalization as N grows",
@@ -90,6 +92,8 @@ Options parse_options(const std::vector<std::string>& args, bool& help) {
       ->capture_default_str();
   app.add_option("--batch", o.train.batch, "images per optimizer step")->capture_default_str();
   app.add_option("--lr", o.train.learning_rate, "Adam's learning rate")->capture_default_str();
+  app.add_option("--ema", o.train.ema, "average the weights with this decay (0: no average)")
+      ->capture_default_str();
   app.add_flag("--bias-free", o.network.bias_free,
                "bias-free blind UNets sampled by the coarse-to-fine ascent");
   app.add_option("--steps", o.sampler.steps, "Heun: noise levels")->capture_default_str();
@@ -134,6 +138,7 @@ Options parse_options(const std::vector<std::string>& args, bool& help) {
   ex::check_at_least("--samples-per-epoch", o.train.samples_per_epoch, 1);
   ex::check_at_least("--batch", o.train.batch, 1);
   ex::check_positive_finite("--lr", o.train.learning_rate);
+  check_ema(o.train.ema);
   check_sampler_spec(o.sampler);
   ex::check_non_negative("--threads", o.threads);
   ex::check(!o.out.empty(), "--out: the folder name is empty");
@@ -163,6 +168,7 @@ void write_outputs(const Options& o, const std::vector<Point>& points,
   j["samples_per_epoch"] = o.train.samples_per_epoch;
   j["count"] = o.sampler.count;
   j["bias_free"] = o.network.bias_free;
+  j["ema"] = o.train.ema;
   j["time_s"] = seconds;
   j["points"] = json::array();
   ex::Series ab{"A vs B, same noise", {}, {}, ex::palette(0)};

@@ -101,6 +101,7 @@ TrainedModel train_model(const at::Tensor& images, const NetworkSpec& network,
   dd::DenoiserTrainingOptions options;
   options.noise_levels(training_noise_levels(network.bias_free))
       .learning_rate(train.learning_rate)
+      .ema_decay(train.ema)
       .repeats(repeats)
       .trainer(dl::TrainerOptions()
                    .epochs(train.epochs)
@@ -112,6 +113,10 @@ TrainedModel train_model(const at::Tensor& images, const NetworkSpec& network,
   model.denoiser.network().eval();
   model.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return model;
+}
+
+void check_ema(double ema) {
+  ex::check(ema >= 0 && ema < 1, "--ema must be in [0, 1), got " + ex::format_number(ema));
 }
 
 void check_sampler_spec(const SamplerSpec& spec) {

@@ -48,6 +48,8 @@ struct TrainSpec {
   /// Images per epoch: the set is tiled (repeated with fresh noise) up to it; 0: the set once.
   std::int64_t samples_per_epoch = 0;
   std::uint64_t seed = 0;  ///< initial weights and training noise
+  /// Decay of the weight average that replaces the weights at the end; 0: none.
+  double ema = 0.0;
   bool progress = true;
 };
 
@@ -94,6 +96,9 @@ struct Samples {
 /// same seed start sample i from the same noise (and, coarse-to-fine, inject the same noise): the
 /// ascent runs each sample on its own for that.
 Samples generate(const dd::Denoiser& denoiser, const SamplerSpec& spec);
+
+/// Throws std::invalid_argument unless 0 <= ema < 1 (naming --ema).
+void check_ema(double ema);
 
 /// Checks the coarse-to-fine and Heun settings; throws std::invalid_argument naming the option.
 void check_sampler_spec(const SamplerSpec& spec);

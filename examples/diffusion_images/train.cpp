@@ -29,7 +29,8 @@ channels at the top level, --levels downsamplings, 2 blocks per level). Normal: 
 preconditioning (sigma_data 0.5), noise levels ln sigma ~ N(-1.2, 1.2^2). --bias-free: no
 additive constant anywhere, blind (sigma is not an input), the residual y - D(y) predicted,
 sigma = U^2 with U uniform in [0, 1] (Kadkhodaie et al., ICLR 2024). Adam, one noise level and
-noise per image and step, seeded by --seed (exact on a rerun).
+noise per image and step, seeded by --seed (exact on a rerun). --ema D keeps an exponential
+moving average of the weights (decay D per step) and saves it instead of the last weights.
 
 --samples-per-epoch P tiles a small set: every image appears ceil(P / N) times per epoch, with
 fresh noise each time (as the paper trains N = 1 .. 10^5 images for the same number of steps).
@@ -62,6 +63,8 @@ Options parse_options(const std::vector<std::string>& args, bool& help) {
   app.add_option("--epochs", o.train.epochs, "epochs")->capture_default_str();
   app.add_option("--batch", o.train.batch, "images per optimizer step")->capture_default_str();
   app.add_option("--lr", o.train.learning_rate, "Adam's learning rate")->capture_default_str();
+  app.add_option("--ema", o.train.ema, "average the weights with this decay (0: no average)")
+      ->capture_default_str();
   app.add_option("--samples-per-epoch", o.train.samples_per_epoch,
                  "tile the set to about this many images per epoch (0: once)")
       ->capture_default_str();
@@ -87,6 +90,7 @@ Options parse_options(const std::vector<std::string>& args, bool& help) {
   ex::check_at_least("--epochs", o.train.epochs, 1);
   ex::check_at_least("--batch", o.train.batch, 1);
   ex::check_positive_finite("--lr", o.train.learning_rate);
+  check_ema(o.train.ema);
   ex::check_non_negative("--samples-per-epoch", o.train.samples_per_epoch);
   ex::check_non_negative("--threads", o.threads);
   o.data.seed = static_cast<std::uint64_t>(o.data_seed);
@@ -130,6 +134,7 @@ void train_command(const std::vector<std::string>& args) {
     j["count"] = o.data.count;
     j["data_seed"] = o.data_seed;
     j["bias_free"] = o.network.bias_free;
+    j["ema"] = o.train.ema;
     j["epochs"] = model.result.train.epochs;
     j["steps"] = model.result.train.steps;
     j["train_loss"] = model.result.train.train_loss;
