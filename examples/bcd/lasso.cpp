@@ -241,7 +241,7 @@ void lasso_command(const std::vector<std::string>& args) {
   }
   if (!o.json.empty()) {
     json j;
-    j["command"] = command_line(args);
+    j["command"] = deepsolve::examples::command_record(args);
     j["data"] = data.description;
     j["samples"] = rows;
     j["features"] = cols;

@@ -1,12 +1,7 @@
 // bcd: block coordinate descent (deepsolve::bcd, docs/bcd.md). The first argument picks the
 // command; each command parses its own options (commands.hpp).
-#include <cstdio>
-#include <exception>
-#include <string>
-#include <vector>
-
 #include "commands.hpp"
-#include "common/cli.hpp"
+#include "common/commands.hpp"
 
 namespace {
 
@@ -26,31 +21,9 @@ const char* const kOverview =
     "\n"
     "Exit status: 0 done, 2 bad input or a failure (one line on stderr says which).\n";
 
-int run(const std::vector<std::string>& args) {
-  if (args.size() < 2 || args[1] == "-h" || args[1] == "--help") {
-    std::fputs(kOverview, stdout);
-    return exit_ok;
-  }
-  const std::string command = args[1];
-  std::vector<std::string> rest{std::string(kProgram) + " " + command};
-  rest.insert(rest.end(), args.begin() + 2, args.end());
-  if (command == "lasso") {
-    lasso_command(rest);
-  } else if (command == "reproduce") {
-    reproduce_command(rest);
-  } else {
-    ex::check_choice("the command", "command", command, {"lasso", "reproduce"});
-  }
-  return exit_ok;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(std::vector<std::string>(argv, argv + argc));
-  } catch (const std::exception& e) {
-    ex::print_error(kProgram, e.what());
-    return exit_error;
-  }
+  return ex::run_commands(kProgram, kOverview,
+                          {{"lasso", lasso_command}, {"reproduce", reproduce_command}}, argc, argv);
 }

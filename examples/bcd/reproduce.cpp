@@ -250,7 +250,7 @@ void reproduce_command(const std::vector<std::string>& args) {
   }
 
   json summary;
-  summary["command"] = command_line(args);
+  summary["command"] = deepsolve::examples::command_record(args);
   summary["quick"] = o.quick;
   summary["iterations"] = o.iterations;
   summary["seed"] = o.seed;

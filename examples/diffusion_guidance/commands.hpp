@@ -10,8 +10,6 @@
 namespace diffusion_guidance {
 
 constexpr const char* kProgram = "diffusion_guidance";
-constexpr int exit_ok = 0;
-constexpr int exit_error = 2;
 
 void train_command(const std::vector<std::string>& args);
 void sample_command(const std::vector<std::string>& args);
