@@ -81,3 +81,63 @@ function(deepsolve_program_test test)
     set_tests_properties(${test} PROPERTIES FIXTURES_REQUIRED "${T_REQUIRES}")
   endif()
 endfunction()
+
+# deepsolve_program_suite(<suite> PROGRAM <target> FOLDER <dir> [LABELS <label>...]
+#                         [COMMAND <first argument>])
+# A suite of tests of one example program that share a working folder: the test <suite>.clean
+# empties it before the others (fixture <suite>_clean). COMMAND is put before every test's
+# arguments (e.g. `lasso` for `bcd lasso`).
+function(deepsolve_program_suite suite)
+  cmake_parse_arguments(S "" "PROGRAM;FOLDER;COMMAND" "LABELS" ${ARGN})
+  add_test(NAME ${suite}.clean
+           COMMAND ${CMAKE_COMMAND} -DDIR=${S_FOLDER}
+                   -P ${PROJECT_SOURCE_DIR}/tests/train_dcdm/clean.cmake)
+  set_tests_properties(${suite}.clean PROPERTIES LABELS "unit;examples;${S_LABELS}"
+                       FIXTURES_SETUP ${suite}_clean)
+  set_property(GLOBAL PROPERTY DEEPSOLVE_SUITE_${suite}_PROGRAM ${S_PROGRAM})
+  set_property(GLOBAL PROPERTY DEEPSOLVE_SUITE_${suite}_FOLDER ${S_FOLDER})
+  set_property(GLOBAL PROPERTY DEEPSOLVE_SUITE_${suite}_LABELS "${S_LABELS}")
+  set_property(GLOBAL PROPERTY DEEPSOLVE_SUITE_${suite}_COMMAND "${S_COMMAND}")
+endfunction()
+
+# deepsolve_suite_test(<suite> <name> [EXIT_CODE <c>] [REGEX <regex>] [SETUP <fixture>]
+#                      [REQUIRES <fixture>...] ARGS <program arguments>...)
+# The test <suite>.<name>: runs the suite's program in its folder through run_program_check.cmake
+# (exit code, default 0; the output matching REGEX; with exit code 2 one error line).
+function(deepsolve_suite_test suite name)
+  cmake_parse_arguments(T "" "EXIT_CODE;REGEX;SETUP" "REQUIRES;ARGS" ${ARGN})
+  foreach(key PROGRAM FOLDER LABELS COMMAND)
+    get_property(${key} GLOBAL PROPERTY DEEPSOLVE_SUITE_${suite}_${key})
+  endforeach()
+  if(NOT PROGRAM)
+    message(FATAL_ERROR "deepsolve_suite_test: no suite '${suite}' (deepsolve_program_suite first)")
+  endif()
+  if(NOT DEFINED T_EXIT_CODE)
+    set(T_EXIT_CODE 0)
+  endif()
+  set(defs -DPROGRAM=${PROGRAM} -DEXIT_CODE=${T_EXIT_CODE})
+  if(DEFINED T_REGEX)
+    list(APPEND defs "-DREGEX=${T_REGEX}")
+  endif()
+  deepsolve_program_test(${suite}.${name} PROGRAM ${PROGRAM}
+                         SCRIPT ${PROJECT_SOURCE_DIR}/cmake/run_program_check.cmake
+                         DEFINES ${defs} WORKING_DIRECTORY ${FOLDER} SETUP ${T_SETUP}
+                         REQUIRES ${suite}_clean ${T_REQUIRES} ARGS ${COMMAND} ${T_ARGS})
+  if(LABELS)
+    set_property(TEST ${suite}.${name} APPEND PROPERTY LABELS ${LABELS})
+  endif()
+endfunction()
+
+# deepsolve_suite_check(<suite> <name> SCRIPT <cmake script> [REQUIRES <fixture>...]
+#                       [DEFINES <-Dvar=value>...])
+# The test <suite>.<name>: `cmake <defines> -P <script>` in the suite's folder, checking the
+# files an earlier test of the suite wrote.
+function(deepsolve_suite_check suite name)
+  cmake_parse_arguments(T "" "SCRIPT" "REQUIRES;DEFINES" ${ARGN})
+  get_property(folder GLOBAL PROPERTY DEEPSOLVE_SUITE_${suite}_FOLDER)
+  get_property(labels GLOBAL PROPERTY DEEPSOLVE_SUITE_${suite}_LABELS)
+  add_test(NAME ${suite}.${name} COMMAND ${CMAKE_COMMAND} ${T_DEFINES} -P ${T_SCRIPT}
+           WORKING_DIRECTORY ${folder})
+  set_tests_properties(${suite}.${name} PROPERTIES LABELS "unit;examples;${labels}"
+                       FIXTURES_REQUIRED "${T_REQUIRES}")
+endfunction()
