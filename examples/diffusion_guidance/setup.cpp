@@ -119,8 +119,8 @@ void add_guidance_options(CLI::App& app, GuidanceSpec& spec, bool with_policy) {
       ->capture_default_str();
   app.add_option("--schedule-shape", spec.schedule_shape, "schedule: linear, cosine or step")
       ->capture_default_str();
-  app.add_option("--schedule-start", spec.schedule_start, "schedule: the first step's weight")
-      ->capture_default_str();
+  app.add_option("--schedule-start", spec.schedule_start,
+                 "schedule: the first step's weight (default: --scale)");
   app.add_option("--schedule-end", spec.schedule_end, "schedule: the last step's weight")
       ->capture_default_str();
   app.add_option("--schedule-cut", spec.schedule_cut, "schedule step: where the weight switches")
@@ -134,7 +134,7 @@ dd::GuidanceOptions guidance_options(const GuidanceSpec& spec, const std::string
   o.sigma_lo(spec.sigma_lo).sigma_hi(spec.sigma_hi >= 1e30 ? INFINITY : spec.sigma_hi);
   dd::WeightSchedule schedule;
   schedule.shape(dd::parse_weight_shape(spec.schedule_shape))
-      .start(spec.schedule_start)
+      .start(spec.schedule_start.value_or(spec.scale))
       .end(spec.schedule_end)
       .cut(spec.schedule_cut);
   o.schedule(schedule);

@@ -67,7 +67,8 @@ struct GuidanceSpec {
   double sigma_hi = 1e30;
   double rescale = 0.0;
   std::string schedule_shape = "step";
-  double schedule_start = 3.0, schedule_end = 1.0, schedule_cut = 0.5;
+  std::optional<double> schedule_start;  ///< default: --scale
+  double schedule_end = 1.0, schedule_cut = 0.5;
   std::string linear_ag;  ///< --linear-ag FILE
 };
 /// `with_policy`: also --guidance and --linear-ag (sample); compare runs every policy.
