@@ -38,7 +38,8 @@ using json = nlohmann::json;
 const char* const kFooter = R"(
 For each N of --sizes, two UNets train with the same settings: A on images [0, N), B on
 [N, 2N) of --data (disjoint sets), each for --epochs epochs of --samples-per-epoch images (a
-small set is tiled, so every N gets the same number of optimizer steps), A with seed --seed and
+small set is tiled; above that many images an epoch is the whole set and the epochs are cut in
+proportion, so every N gets about the same number of steps), A with seed --seed and
 B with --seed + 1, with a weight average (--ema, decay per step) that replaces the last
 weights: it makes the two models' samples agree far more (see docs/diffusion.md). Both then draw --count samples from the same noise (sample i from noise
 seeded by (--seed, i)): by Heun's method on the Karras schedule (--steps), deterministic, or
@@ -151,6 +152,7 @@ struct Point {
   double cosine_ab_mean = 0, cosine_ab_min = 0, nearest_a = 0, nearest_b = 0;
   double train_seconds = 0, sample_seconds = 0;
   std::int64_t nfe = 0;
+  std::int64_t epochs = 0;  ///< epochs each model trained
 };
 
 void write_outputs(const Options& o, const std::vector<Point>& points,
@@ -186,7 +188,8 @@ void write_outputs(const Options& o, const std::vector<Point>& points,
                            {"nearest_b_mean", p.nearest_b},
                            {"train_seconds", p.train_seconds},
                            {"sample_seconds", p.sample_seconds},
-                           {"nfe", p.nfe}});
+                           {"nfe", p.nfe},
+                           {"epochs", p.epochs}});
     const double x = std::log10(static_cast<double>(p.n));
     ab.x.push_back(x);
     ab.y.push_back(p.cosine_ab_mean);
@@ -242,6 +245,12 @@ void generalization_command(const std::vector<std::string>& args) {
     const at::Tensor images_a = load_images(a), images_b = load_images(b);
     TrainSpec train = o.train;
     train.seed = static_cast<std::uint64_t>(o.seed);
+    // An epoch holds the whole set at least: above --samples-per-epoch images, fewer epochs keep
+    // the number of steps (about epochs x samples-per-epoch images) the same for every N.
+    if (n > o.train.samples_per_epoch)
+      train.epochs = std::max<std::int64_t>(
+          1, std::llround(double(o.train.epochs) * double(o.train.samples_per_epoch) / double(n)));
+    p.epochs = train.epochs;
     const TrainedModel model_a = train_model(images_a, o.network, train);
     train.seed += 1;
     const TrainedModel model_b = train_model(images_b, o.network, train);
