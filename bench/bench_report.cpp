@@ -7,7 +7,9 @@
 //                [--inference inference_2d_128_t1.json]...
 //                [--unfolded-inference unfolded_inference_t1.json]...
 //                [--unfolded-trained unfolded_trained.json] [--bcd-lasso bcd_lasso.json]
-//                [--bcd-trees bcd_trees.json]
+//                [--bcd-trees bcd_trees.json] [--diffusion-sampling diffusion_sampling.json]
+//                [--diffusion-guidance-train diffusion_guidance_train.json]
+//                [--diffusion-guidance diffusion_guidance_w2.json]...
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -83,6 +85,15 @@ constexpr double kUnfoldedNmseTargetDb = -38.0;
 constexpr double kBcdLassoSklearnTarget = 5.0;
 constexpr double kBcdLassoGlmnetTarget = 1.0;
 constexpr double kBcdLassoObjectiveTarget = 1e-6;
+
+// Diffusion issue: C++ sampling throughput at least this multiple of PyTorch's (same model and
+// sampler, same CPU); AG saves at least this fraction of full CFG's NFEs, LinearAG at least this
+// one, each with its sliced Wasserstein distance to the true conditional at most this relative
+// amount above full CFG's.
+constexpr double kDiffusionSamplingTarget = 1.5;
+constexpr double kGuidanceAgSavingTarget = 0.25;
+constexpr double kGuidanceLinearAgSavingTarget = 0.40;
+constexpr double kGuidanceSwdTolerance = 0.02;
 
 std::string fmt(const char* format, double v) {
   char buf[64];
@@ -1125,10 +1136,257 @@ void bcd_trees_section(std::ostream& out, const Json* doc) {
       << ".\n";
 }
 
+// bench_diffusion_sampling: the library's Euler sampler with an mlp-denoiser against the same model
+// and loop in PyTorch from Python, samples per second per batch size.
+void diffusion_sampling_section(std::ostream& out, const Json* doc) {
+  out << "## Diffusion: sampling throughput, C++ against PyTorch (`bench_diffusion_sampling`)\n\n";
+  const Json* cases = doc ? member(*doc, "cases") : nullptr;
+  if (!cases || cases->empty()) {
+    out << "_No run: scripts/bench --only diffusion-sampling runs it (bench_diffusion_sampling; "
+           "PyTorch with /usr/bin/python3)._\n";
+    return;
+  }
+  const Json* machine = member(*doc, "machine");
+  out << "Command: `" << command_text(machine ? member(*machine, "command") : nullptr) << "`\n\n";
+  machine_line(out, machine);
+  const Json no_object = Json::object();
+  const Json* settings_ptr = member(*doc, "settings");
+  const Json& settings = settings_ptr ? *settings_ptr : no_object;
+  const Json* python_ptr = member(*doc, "python_info");
+  const Json& python = python_ptr ? *python_ptr : no_object;
+  out << "The model: " << string_or(settings, "network_description", "?") << " (`"
+      << string_or(settings, "model_type", "?") << "`, initialised with a fixed seed: the weights "
+      << "do not change the cost), " << string_or(settings, "prediction", "?")
+      << " preconditioning with sigma_data " << fmt("%g", number_or(settings, "sigma_data", 0))
+      << ". The sampler: " << string_or(settings, "sampler", "?") << " on the "
+      << string_or(settings, "schedule", "?") << " schedule (sigma "
+      << fmt("%g", number_or(settings, "sigma_min", 0)) << " .. "
+      << fmt("%g", number_or(settings, "sigma_max", 0)) << ", rho "
+      << fmt("%g", number_or(settings, "rho", 0)) << "), "
+      << fmt("%.0f", number_or(settings, "steps", 0))
+      << " network evaluations per sample, float32, class labels k mod the classes. C++: `"
+      << string_or(settings, "cpp_api", "?") << "` (LibTorch "
+      << string_or(*doc, "torch_version", "?")
+      << "). PyTorch: `bench/diffusion_sampling_torch.py` (torch "
+      << string_or(python, "torch_version", "?") << ", Python "
+      << string_or(python, "python_version", "?")
+      << ") builds the same network, loads the same weights, checks that its samples from the "
+         "same noise agree with the C++ ones (*max rel. diff*) and runs the same loop under "
+         "`torch.inference_mode`. "
+      << fmt("%.0f", number_or(settings, "threads", 1))
+      << " thread(s) each; time: " << string_or(settings, "time", "?") << " ("
+      << fmt("%.0f", number_or(settings, "reps", 0)) << " samples per round, "
+      << fmt("%.0f", number_or(settings, "rounds", 0))
+      << " round(s) alternating C++ and Python); malloc: " << string_or(settings, "malloc", "?")
+      << ". Samples/s = batch / best time per sampling run; *C++ / PyTorch* is the ratio of the "
+         "two throughputs (above 1: C++ is faster).\n\n";
+  if (member(*doc, "python_error"))
+    out << "**No PyTorch comparison:** " << string_or(*doc, "python_error", "?") << ".\n\n";
+  else if (number_or(python, "comparison_valid", 1) == 0)
+    out << "**The PyTorch samples do not agree with the C++ ones: the comparison is void.**\n\n";
+
+  out << "| batch | NFE (all samples) | C++ samples/s | PyTorch samples/s | C++ / PyTorch | max "
+         "rel. "
+         "diff |\n";
+  out << "|---:|---:|---:|---:|---:|---:|\n";
+  std::string met_batches, missed_batches;
+  double largest_met = -1, smallest_missed = -1;
+  const auto add = [](std::string& list, const std::string& item) {
+    list += (list.empty() ? "" : ", ") + item;
+  };
+  for (const Json& c : *cases) {
+    const double batch = number(c, "batch");
+    const Json* py = member(c, "python");
+    const Json* ratio = member(c, "speedup_cpp_over_python");
+    out << "| " << fmt("%.0f", batch) << " | " << fmt("%.0f", number_or(c, "nfe", 0)) << " | "
+        << fmt("%.0f", number(c.at("cpp"), "samples_per_s")) << " | "
+        << (py ? fmt("%.0f", number(*py, "samples_per_s")) : std::string("-")) << " | "
+        << (ratio ? fmt("%.2f", ratio->get<double>()) : std::string("-")) << " | "
+        << sci(member(c, "max_relative_difference")) << " |\n";
+    if (!ratio) continue;
+    const std::string item = fmt("%.0f", batch) + " (" + fmt("%.2fx", ratio->get<double>()) + ")";
+    if (ratio->get<double>() >= kDiffusionSamplingTarget) {
+      add(met_batches, item);
+      largest_met = std::max(largest_met, batch);
+    } else {
+      add(missed_batches, item);
+      if (smallest_missed < 0 || batch < smallest_missed) smallest_missed = batch;
+    }
+  }
+  out << "\nTarget: C++ sampling throughput >= " << fmt("%.1fx", kDiffusionSamplingTarget)
+      << " PyTorch's: ";
+  if (met_batches.empty() && missed_batches.empty()) {
+    out << "not measured (no PyTorch timings).\n";
+    return;
+  }
+  out << (missed_batches.empty() ? "met at every batch size (" + met_batches + ")"
+          : met_batches.empty()
+              ? "**not met** at any batch size (" + missed_batches + ")"
+              : "met at batch " + met_batches + "; **not met** at batch " + missed_batches);
+  if (!missed_batches.empty() && !met_batches.empty() && smallest_missed > largest_met)
+    out << ". At the large batches both sides spend their time in the same ATen kernels (the "
+           "network's matrix products and element-wise operations, the same LibTorch), so "
+           "the ratio tends to 1; what C++ saves is the per-call overhead of the Python "
+           "interpreter and its dispatch, which dominates only at small batches";
+  out << ".\n";
+}
+
+// examples/diffusion_guidance compare: the guidance policies on mixture8, one table per run.
+void diffusion_guidance_section(std::ostream& out, const Json* train,
+                                const std::vector<Json>& runs) {
+  out << "## Diffusion: guidance policies on mixture8 (`diffusion_guidance compare`)\n\n";
+  if (runs.empty()) {
+    out << "_No run: scripts/bench --only diffusion-guidance runs it "
+           "(examples/diffusion_guidance)._\n";
+    return;
+  }
+  if (train)
+    out << "The model: `" << command_text(member(*train, "command")) << "` ("
+        << fmt("%.0f", number_or(*train, "steps", 0)) << " training steps in "
+        << fmt("%.1f", number_or(*train, "time_s", 0)) << " s, "
+        << fmt("%.0f", number_or(*train, "threads", 1)) << " thread(s); held-out denoising loss "
+        << fmt("%.4f", number_or(*train, "validation_loss", 0))
+        << (number_or(*train, "stopped_early", 0) != 0 ? ", stopped early" : "") << ").\n\n";
+  out << "Each table is one `compare` run: for each of mixture8's labels (8 isotropic Gaussians of "
+         "standard deviation 0.2 at radius 2), every policy samples from the same starting noise "
+         "as full CFG. *NFE per sample*: network evaluations per sample (full CFG: two per step); "
+         "*saving*: 1 - NFE / full CFG's NFE; *seconds*: wall time of the sampling, all labels "
+         "(LinearAG's fit not included); *swd_truth*: sliced Wasserstein distance to samples of "
+         "the true conditional "
+         "distribution (analytic for mixture8), mean over the labels, the quality measure of the "
+         "targets. *swd_cfg* and *dist_cfg* measure agreement with full CFG's own samples from "
+         "the same noise (sliced Wasserstein to them, and the mean distance sample by sample), "
+         "not quality. The AG cutoff stops guiding a sample once the cosine of its conditional "
+         "and unconditional predictions exceeds gamma_bar; *armed* (the library's default) "
+         "counts only after a first cosine <= gamma_bar, since at sigma_max 80 the cosine starts "
+         "near 1 and the paper's rule as written (`--ag-unarmed`) would stop guiding at the "
+         "first step. LinearAG replaces unconditional evaluations by least-squares "
+         "combinations of past estimates fitted on recorded CFG trajectories of other seeds.\n";
+
+  int ag_met = 0, ag_total = 0, lag_met = 0, lag_total = 0;
+  int ag_met_below = 0, lag_met_below = 0;  // met with a swd_truth well below full CFG's
+  for (const Json& r : runs) {
+    const std::string command = command_text(member(r, "command"));
+    const bool unarmed = command.find("--ag-unarmed") != std::string::npos;
+    const Json* labels = member(r, "labels");
+    out << "\n### w = " << fmt("%g", number_or(r, "scale", 0)) << ", gamma_bar "
+        << fmt("%g", number_or(r, "gamma_bar", 0)) << ", "
+        << (unarmed ? "the paper's unarmed cutoff" : "armed cutoff") << "\n\n";
+    out << "Command: `" << command << "`; " << fmt("%.0f", number_or(r, "count", 0))
+        << " samples per label, " << (labels ? labels->size() : 0) << " labels, "
+        << string_or(r, "sampler", "?") << " " << fmt("%.0f", number_or(r, "steps", 0))
+        << " steps, " << fmt("%.0f", number_or(r, "threads", 1)) << " thread(s).\n\n";
+    out << "| policy | NFE per sample | saving vs cfg | seconds | swd_truth | swd_cfg | dist_cfg "
+           "|\n";
+    out << "|---|---:|---:|---:|---:|---:|---:|\n";
+    const Json* policies = member(r, "policies");
+    const Json* cfg = nullptr;
+    if (policies)
+      for (const Json& p : *policies) {
+        if (string_or(p, "policy", "") == "cfg") cfg = &p;
+        const Json* swd = member(p, "swd_truth");
+        out << "| " << string_or(p, "policy", "?") << " | "
+            << fmt("%.2f", number(p, "nfe_per_sample")) << " | "
+            << fmt("%.1f%%", 100 * number(p, "saving")) << " | " << fmt("%.3f", number(p, "time_s"))
+            << " | "
+            << (swd && swd->is_number() ? fmt("%.5f", swd->get<double>()) : std::string("-"))
+            << " | " << fmt("%.5f", number(p, "swd_cfg")) << " | "
+            << fmt("%.5f", number(p, "dist_cfg")) << " |\n";
+      }
+    const Json* cfg_swd = cfg ? member(*cfg, "swd_truth") : nullptr;
+    out << "\nTargets (saving and swd_truth <= " << fmt("%.2f", 1 + kGuidanceSwdTolerance)
+        << " x full CFG's";
+    if (!cfg_swd || !cfg_swd->is_number()) {
+      out << "): not evaluated (no full-CFG row with swd_truth).\n";
+      continue;
+    }
+    const double base = cfg_swd->get<double>();
+    out << ", " << fmt("%.5f", base) << "): ";
+    bool first = true;
+    std::string below_cfg;  // the policies well below full CFG's swd_truth
+    for (const auto& [name, label, saving_target] :
+         {std::make_tuple("ag", "AG", kGuidanceAgSavingTarget),
+          std::make_tuple("linear-ag", "LinearAG", kGuidanceLinearAgSavingTarget)}) {
+      const Json* row = nullptr;
+      if (policies)
+        for (const Json& p : *policies)
+          if (string_or(p, "policy", "") == name) row = &p;
+      if (!row) continue;
+      const double saving = number(*row, "saving");
+      const Json* swd = member(*row, "swd_truth");
+      const double rel = swd && swd->is_number() ? swd->get<double>() / base - 1 : 0;
+      const bool saving_ok = saving >= saving_target;
+      const bool swd_ok = swd && swd->is_number() && rel <= kGuidanceSwdTolerance;
+      const bool ok = saving_ok && swd_ok;
+      const bool below = swd && swd->is_number() && rel < -kGuidanceSwdTolerance;
+      if (ok && below) (std::string(name) == "ag" ? ag_met_below : lag_met_below) += 1;
+      if (below)
+        below_cfg += (below_cfg.empty() ? "" : ", ") + std::string(label) + " (" +
+                     fmt("%+.0f%%", 100 * rel) + ")";
+      (std::string(name) == "ag" ? ag_total : lag_total) += 1;
+      if (ok) (std::string(name) == "ag" ? ag_met : lag_met) += 1;
+      out << (first ? "" : "; ") << label << ": saving " << fmt("%.1f%%", 100 * saving)
+          << " (target >= " << fmt("%.0f%%", 100 * saving_target)
+          << (saving_ok ? ", reached" : ", missed") << "), swd_truth "
+          << (swd && swd->is_number() ? fmt("%+.1f%%", 100 * rel) : std::string("missing"))
+          << " against full CFG (target <= +" << fmt("%.0f%%", 100 * kGuidanceSwdTolerance)
+          << (swd_ok ? ", reached" : ", missed") << "): " << met(ok);
+      first = false;
+    }
+    out << (first ? "no AG or LinearAG row" : "") << ".";
+    // Guidance at w > 1 samples a sharpened conditional, not the true one: when the unguided
+    // model is closer to the truth than full CFG, a policy can lower swd_truth by guiding less.
+    // The unguided row does not depend on w or gamma_bar: any run of the same model, count and
+    // steps has it.
+    const Json* none_swd = nullptr;
+    for (const Json& other : runs) {
+      const Json* other_policies = member(other, "policies");
+      if (!other_policies || string_or(other, "model", "") != string_or(r, "model", "") ||
+          number_or(other, "count", 0) != number_or(r, "count", 0) ||
+          number_or(other, "steps", 0) != number_or(r, "steps", 0))
+        continue;
+      for (const Json& p : *other_policies)
+        if (string_or(p, "policy", "") == "none" && member(p, "swd_truth") &&
+            member(p, "swd_truth")->is_number())
+          none_swd = member(p, "swd_truth");
+    }
+    if (!below_cfg.empty())
+      out << " " << below_cfg << (below_cfg.find(',') == std::string::npos ? " has" : " have")
+          << " a swd_truth well below full CFG's: guidance at w > 1 samples a sharpened "
+             "distribution, "
+          << (none_swd && none_swd->get<double>() < base
+                  ? "and the unguided model (none, swd_truth " +
+                        fmt("%.5f", none_swd->get<double>()) +
+                        ") is closer to the true conditional than full CFG, "
+                  : std::string())
+          << "so a swd_truth below full CFG's can come from guiding less (samples nearer the "
+             "unguided model's) rather than from reproducing CFG's distribution with fewer NFEs; "
+             "swd_cfg and dist_cfg show how far the samples are from CFG's own.";
+    out << "\n";
+  }
+  out << "\nIssue 26's targets: AG saves >= " << fmt("%.0f%%", 100 * kGuidanceAgSavingTarget)
+      << " of the NFEs at <= " << fmt("%.0f%%", 100 * kGuidanceSwdTolerance)
+      << " worse sliced Wasserstein (to the true conditional) than full CFG; LinearAG >= "
+      << fmt("%.0f%%", 100 * kGuidanceLinearAgSavingTarget) << ". AG: met in " << ag_met << " of "
+      << ag_total << " table(s)"
+      << (ag_met_below > 0 ? ", " + std::to_string(ag_met_below) +
+                                 " of them with a swd_truth well "
+                                 "below full CFG's"
+                           : std::string())
+      << "; LinearAG: met in " << lag_met << " of " << lag_total << " table(s)"
+      << (lag_met_below > 0 ? ", " + std::to_string(lag_met_below) +
+                                  " of them with a swd_truth well "
+                                  "below full CFG's"
+                            : std::string())
+      << (ag_met_below + lag_met_below > 0 ? " (see the notes under those tables)" : "") << ".\n";
+}
+
 int run(int argc, char** argv) {
   std::string out_path, command = "scripts/bench", stencil_path, cg_path;
   std::vector<std::string> solve_paths, dcdm_paths, inference_paths, unfolded_inference_paths;
   std::string unfolded_trained_path, bcd_lasso_path, bcd_trees_path;
+  std::string diffusion_sampling_path, diffusion_guidance_train_path;
+  std::vector<std::string> diffusion_guidance_paths;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 >= argc) throw std::invalid_argument("option " + a + " needs a value");
@@ -1155,6 +1413,12 @@ int run(int argc, char** argv) {
       bcd_lasso_path = v;
     else if (a == "--bcd-trees")
       bcd_trees_path = v;
+    else if (a == "--diffusion-sampling")
+      diffusion_sampling_path = v;
+    else if (a == "--diffusion-guidance-train")
+      diffusion_guidance_train_path = v;
+    else if (a == "--diffusion-guidance")
+      diffusion_guidance_paths.push_back(v);
     else
       throw std::invalid_argument("unknown option " + a);
   }
@@ -1210,6 +1474,18 @@ int run(int argc, char** argv) {
   bcd_lasso_section(out, bcd_lasso.is_null() ? nullptr : &bcd_lasso);
   out << "\n";
   bcd_trees_section(out, bcd_trees.is_null() ? nullptr : &bcd_trees);
+  Json diffusion_sampling, diffusion_guidance_train;
+  if (!diffusion_sampling_path.empty()) diffusion_sampling = load(diffusion_sampling_path);
+  if (!diffusion_guidance_train_path.empty())
+    diffusion_guidance_train = load(diffusion_guidance_train_path);
+  std::vector<Json> diffusion_guidance_runs;
+  for (const auto& p : diffusion_guidance_paths) diffusion_guidance_runs.push_back(load(p));
+  out << "\n";
+  diffusion_sampling_section(out, diffusion_sampling.is_null() ? nullptr : &diffusion_sampling);
+  out << "\n";
+  diffusion_guidance_section(
+      out, diffusion_guidance_train.is_null() ? nullptr : &diffusion_guidance_train,
+      diffusion_guidance_runs);
 
   std::ofstream file(out_path);
   if (!file) throw std::runtime_error("cannot write " + out_path);
