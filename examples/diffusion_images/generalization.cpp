@@ -163,7 +163,7 @@ void write_outputs(const Options& o, const std::vector<Point>& points,
   ex::Csv csv({"n", "cosine_ab_mean", "cosine_ab_min", "nearest_a_mean", "nearest_b_mean",
                "train_seconds", "sample_seconds", "nfe"});
   json j;
-  j["command"] = command_line(args);
+  j["command"] = deepsolve::examples::command_record(args);
   j["data"] = o.data;
   j["size"] = o.size;
   j["epochs"] = o.train.epochs;

@@ -162,7 +162,7 @@ void jacobian_command(const std::vector<std::string>& args) {
       spectrum.asymmetry, homogeneity, mse_noisy, mse_denoised);
 
   json j;
-  j["command"] = command_line(args);
+  j["command"] = deepsolve::examples::command_record(args);
   j["model"] = o.model;
   j["data"] = data.data;
   j["image"] = data.first;

@@ -2,13 +2,8 @@
 // the analysis of their Jacobian and the memorization-to-generalization curve of Kadkhodaie et
 // al. (ICLR 2024). The first argument picks the command; each command parses its own options
 // (commands.hpp).
-#include <cstdio>
-#include <exception>
-#include <string>
-#include <vector>
-
 #include "commands.hpp"
-#include "common/cli.hpp"
+#include "common/commands.hpp"
 
 namespace {
 
@@ -34,36 +29,13 @@ const char* const kOverview =
     "\n"
     "Exit status: 0 done, 2 bad input or a failure (one line on stderr says which).\n";
 
-int run(const std::vector<std::string>& args) {
-  if (args.size() < 2 || args[1] == "-h" || args[1] == "--help") {
-    std::fputs(kOverview, stdout);
-    return exit_ok;
-  }
-  const std::string command = args[1];
-  std::vector<std::string> rest{std::string(kProgram) + " " + command};
-  rest.insert(rest.end(), args.begin() + 2, args.end());
-  if (command == "train") {
-    train_command(rest);
-  } else if (command == "sample") {
-    sample_command(rest);
-  } else if (command == "jacobian") {
-    jacobian_command(rest);
-  } else if (command == "generalization") {
-    generalization_command(rest);
-  } else {
-    ex::check_choice("the command", "command", command,
-                     {"train", "sample", "jacobian", "generalization"});
-  }
-  return exit_ok;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(std::vector<std::string>(argv, argv + argc));
-  } catch (const std::exception& e) {
-    ex::print_error(kProgram, e.what());
-    return exit_error;
-  }
+  return ex::run_commands(kProgram, kOverview,
+                          {{"train", train_command},
+                           {"sample", sample_command},
+                           {"jacobian", jacobian_command},
+                           {"generalization", generalization_command}},
+                          argc, argv);
 }

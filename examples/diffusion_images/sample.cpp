@@ -125,7 +125,7 @@ void sample_command(const std::vector<std::string>& args) {
   }
   if (!o.json.empty()) {
     json j;
-    j["command"] = command_line(args);
+    j["command"] = deepsolve::examples::command_record(args);
     j["model"] = o.model;
     j["method"] = s.method;
     j["count"] = o.sampler.count;

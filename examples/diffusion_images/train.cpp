@@ -119,7 +119,7 @@ void train_command(const std::vector<std::string>& args) {
   std::fflush(stdout);
   const TrainedModel model = train_model(images, o.network, o.train);
   auto metadata = data_metadata(o.data);
-  metadata["command"] = command_line(args);
+  metadata["command"] = deepsolve::examples::command_record(args);
   deepsolve::diffusion::save_denoiser(o.out, model.denoiser, metadata);
   std::printf("trained %lld epochs (%lld steps) in %.2f s, final training loss %.6g\nwrote %s\n",
               static_cast<long long>(model.result.train.epochs),
@@ -127,7 +127,7 @@ void train_command(const std::vector<std::string>& args) {
               model.result.train.train_loss, o.out.c_str());
   if (!o.json.empty()) {
     json j;
-    j["command"] = command_line(args);
+    j["command"] = deepsolve::examples::command_record(args);
     j["data"] = o.data.data;
     j["size"] = o.data.size;
     j["first"] = o.data.first;
