@@ -1260,7 +1260,10 @@ void diffusion_guidance_section(std::ostream& out, const Json* train,
          "and unconditional predictions exceeds gamma_bar; *armed* (the library's default) "
          "counts only after a first cosine <= gamma_bar, since at sigma_max 80 the cosine starts "
          "near 1 and the paper's rule as written (`--ag-unarmed`) would stop guiding at the "
-         "first step. LinearAG replaces unconditional evaluations by least-squares "
+         "first step. With `--sigma-hi`, interval, ag and linear-ag do not guide above that "
+         "noise level (the guidance interval's upper end; at the top of the schedule the "
+         "estimates are mostly the input noise and guidance changes little), and the cosine "
+         "cutoff works below it. LinearAG replaces unconditional evaluations by least-squares "
          "combinations of past estimates fitted on recorded CFG trajectories of other seeds.\n";
 
   int ag_met = 0, ag_total = 0, lag_met = 0, lag_total = 0;
@@ -1269,9 +1272,13 @@ void diffusion_guidance_section(std::ostream& out, const Json* train,
     const std::string command = command_text(member(r, "command"));
     const bool unarmed = command.find("--ag-unarmed") != std::string::npos;
     const Json* labels = member(r, "labels");
+    const std::string sigma_hi = flag_value(command, "--sigma-hi");
     out << "\n### w = " << fmt("%g", number_or(r, "scale", 0)) << ", gamma_bar "
         << fmt("%g", number_or(r, "gamma_bar", 0)) << ", "
-        << (unarmed ? "the paper's unarmed cutoff" : "armed cutoff") << "\n\n";
+        << (unarmed ? "the paper's unarmed cutoff" : "armed cutoff")
+        << (sigma_hi.empty() ? std::string()
+                             : ", guidance (interval, ag, linear-ag) only where sigma <= " + sigma_hi)
+        << "\n\n";
     out << "Command: `" << command << "`; " << fmt("%.0f", number_or(r, "count", 0))
         << " samples per label, " << (labels ? labels->size() : 0) << " labels, "
         << string_or(r, "sampler", "?") << " " << fmt("%.0f", number_or(r, "steps", 0))

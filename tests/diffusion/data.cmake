@@ -1,2 +1,1 @@
-deepsolve_add_gtest(NAME test_diffusion_data SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_data.cpp
-                    LIBS deepsolve::diffusion LABELS diffusion)
+list(APPEND diffusion_test_sources ${CMAKE_CURRENT_LIST_DIR}/test_data.cpp)

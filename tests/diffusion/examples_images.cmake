@@ -2,7 +2,7 @@
 # samples from it, its Jacobian, and bad input (an unknown image class, a file that is not a
 # model) ending with exit code 2 and one line naming it. Each run costs ~1 s of library loading,
 # so the generalization command (minutes) is not run here; its parts are (train, sample, and
-# test_diffusion_analysis for the cosines). The runs share the folder images_work, emptied first.
+# test_diffusion for the cosines). The runs share the folder images_work, emptied first.
 if(TARGET diffusion_images)
   set(images_dir ${CMAKE_CURRENT_BINARY_DIR}/images_work)
   deepsolve_program_suite(diffusion_images PROGRAM diffusion_images FOLDER ${images_dir}

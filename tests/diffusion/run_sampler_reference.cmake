@@ -1,7 +1,7 @@
 # The ctest test_diffusion_sampler_reference: runs the C++ test program's
 # SamplerReference.WritesTrajectories, which writes starting points, samples and NFE counts to DIR,
 # then sampler_reference.py, which recomputes them with numpy and fails on a difference > 1e-6.
-# cmake -DPROGRAM=<test_diffusion_sampling> -DPYTHON=<python3> -DSCRIPT=<sampler_reference.py>
+# cmake -DPROGRAM=<test_diffusion> -DPYTHON=<python3> -DSCRIPT=<sampler_reference.py>
 #       -DDIR=<folder> -P run_sampler_reference.cmake
 file(REMOVE_RECURSE "${DIR}")
 file(MAKE_DIRECTORY "${DIR}")

@@ -1,8 +1,6 @@
 # diffusion/src/sampling: schedules, samplers, coarse-to-fine (one program), and the comparison of
 # Euler/Heun/DPM++(2M)/DDIM with an independent numpy implementation (sampler_reference.py).
-deepsolve_add_gtest(NAME test_diffusion_sampling
-                    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_sampling.cpp
-                    LIBS deepsolve::diffusion LABELS diffusion)
+list(APPEND diffusion_test_sources ${CMAKE_CURRENT_LIST_DIR}/test_sampling.cpp)
 
 # A python3 with numpy (Debian python3-numpy): the one found first, else /usr/bin/python3;
 # -DDEEPSOLVE_PYTHON3_NUMPY=<python> overrides.
@@ -21,7 +19,7 @@ if(NOT DEEPSOLVE_PYTHON3_NUMPY)
 endif()
 if(DEEPSOLVE_PYTHON3_NUMPY)
   add_test(NAME test_diffusion_sampler_reference
-           COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:test_diffusion_sampling>
+           COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:test_diffusion>
                    -DPYTHON=${DEEPSOLVE_PYTHON3_NUMPY}
                    -DSCRIPT=${CMAKE_CURRENT_LIST_DIR}/sampler_reference.py
                    -DDIR=${CMAKE_CURRENT_BINARY_DIR}/sampler_reference

@@ -22,10 +22,10 @@ namespace {
 namespace dd = deepsolve::diffusion;
 using deepsolve_test::expect_error;
 
-at::Generator gen(std::uint64_t seed) {
+at::Generator analysis_generator(std::uint64_t seed) {
   return at::make_generator<at::CPUGeneratorImpl>(seed);
 }
-const auto kDouble = at::TensorOptions().dtype(at::kDouble);
+const auto kAnalysisDouble = at::TensorOptions().dtype(at::kDouble);
 
 // A blind network with a residual output F(y) = y - g(y), so that the Denoiser's D is g: a fixed
 // map of the flattened sample, in float64 (no parameters: the Denoiser keeps x's dtype).
@@ -76,20 +76,21 @@ struct Symmetric {
 };
 Symmetric symmetric_matrix(const at::Tensor& lambda, std::uint64_t seed) {
   const std::int64_t n = lambda.size(0);
-  const at::Tensor q = std::get<0>(at::linalg_qr(at::randn({n, n}, gen(seed), kDouble)));
+  const at::Tensor q =
+      std::get<0>(at::linalg_qr(at::randn({n, n}, analysis_generator(seed), kAnalysisDouble)));
   return {at::matmul(q * lambda.unsqueeze(0), q.t()), q, lambda};
 }
 
 TEST(DenoiserJacobian, LinearSymmetricProductsTraceAndSpectrum) {
-  const at::Tensor lambda = at::linspace(0.05, 0.95, 12, kDouble);
+  const at::Tensor lambda = at::linspace(0.05, 0.95, 12, kAnalysisDouble);
   const Symmetric a = symmetric_matrix(lambda, 3);
   const dd::Denoiser denoiser = make_denoiser(MapNetwork::Kind::linear, a.matrix);
-  const at::Tensor y = at::randn({1, 3, 4}, gen(4), kDouble);
+  const at::Tensor y = at::randn({1, 3, 4}, analysis_generator(4), kAnalysisDouble);
   const dd::DenoiserJacobian jac(denoiser, y, 0.5);
   EXPECT_EQ(jac.dimension(), 12);
   EXPECT_TRUE(at::allclose(jac.value().reshape(-1), at::matmul(a.matrix, y.reshape(-1))));
 
-  const at::Tensor v = at::randn({5, 1, 3, 4}, gen(5), kDouble);
+  const at::Tensor v = at::randn({5, 1, 3, 4}, analysis_generator(5), kAnalysisDouble);
   const at::Tensor expected = at::matmul(v.reshape({5, 12}), a.matrix.t()).reshape({5, 1, 3, 4});
   EXPECT_TRUE(at::allclose(jac.jvp(v), expected, 1e-12, 1e-12));
   EXPECT_EQ(jac.jvp_method_used(), dd::JvpMethod::forward);
@@ -117,10 +118,11 @@ TEST(DenoiserJacobian, LinearSymmetricProductsTraceAndSpectrum) {
 }
 
 TEST(DenoiserJacobian, HutchinsonTraceWithinItsStandardError) {
-  const at::Tensor lambda = at::linspace(0.0, 1.0, 12, kDouble);
+  const at::Tensor lambda = at::linspace(0.0, 1.0, 12, kAnalysisDouble);
   const Symmetric a = symmetric_matrix(lambda, 7);
   const dd::Denoiser denoiser = make_denoiser(MapNetwork::Kind::linear, a.matrix);
-  const dd::DenoiserJacobian jac(denoiser, at::randn({1, 3, 4}, gen(8), kDouble), 1.0);
+  const dd::DenoiserJacobian jac(denoiser,
+                                 at::randn({1, 3, 4}, analysis_generator(8), kAnalysisDouble), 1.0);
   const dd::TraceEstimate h =
       dd::effective_dimension(jac, dd::TraceOptions().exact_max_dimension(0).probes(400).seed(2));
   EXPECT_EQ(h.method, "hutchinson");
@@ -135,14 +137,15 @@ TEST(DenoiserJacobian, HutchinsonTraceWithinItsStandardError) {
 
 TEST(DenoiserJacobian, LanczosFindsTheLeadingEigenpairsOfALargerOperator) {
   // 64 dimensions, 30 Lanczos steps: the separated top three converge, the bulk does not matter.
-  at::Tensor lambda = at::linspace(0.0, 0.3, 64, kDouble);
+  at::Tensor lambda = at::linspace(0.0, 0.3, 64, kAnalysisDouble);
   lambda[63] = 1.0;
   lambda[62] = 0.9;
   lambda[61] = 0.8;
   const Symmetric a = symmetric_matrix(lambda, 11);
   const dd::Denoiser denoiser =
       make_denoiser(MapNetwork::Kind::linear, a.matrix, {}, {}, {1, 8, 8});
-  const dd::DenoiserJacobian jac(denoiser, at::randn({1, 8, 8}, gen(12), kDouble), 0.1);
+  const dd::DenoiserJacobian jac(
+      denoiser, at::randn({1, 8, 8}, analysis_generator(12), kAnalysisDouble), 0.1);
   const dd::JacobianSpectrum s =
       dd::jacobian_eigen(jac, dd::JacobianEigenOptions().count(3).lanczos_steps(30));
   EXPECT_EQ(s.lanczos_steps, 30);
@@ -161,10 +164,12 @@ TEST(DenoiserJacobian, LanczosFindsTheLeadingEigenpairsOfALargerOperator) {
 
 TEST(DenoiserJacobian, NonsymmetricJacobianAsymmetryAndSymmetricPart) {
   const std::int64_t n = 12;
-  const at::Tensor m = at::randn({n, n}, gen(21), kDouble) / std::sqrt(double(n));
+  const at::Tensor m =
+      at::randn({n, n}, analysis_generator(21), kAnalysisDouble) / std::sqrt(double(n));
   const dd::Denoiser denoiser = make_denoiser(MapNetwork::Kind::linear, m);
-  const dd::DenoiserJacobian jac(denoiser, at::randn({1, 3, 4}, gen(22), kDouble), 0.3);
-  const at::Tensor u = at::randn({3, 1, 3, 4}, gen(23), kDouble);
+  const dd::DenoiserJacobian jac(
+      denoiser, at::randn({1, 3, 4}, analysis_generator(22), kAnalysisDouble), 0.3);
+  const at::Tensor u = at::randn({3, 1, 3, 4}, analysis_generator(23), kAnalysisDouble);
   EXPECT_TRUE(at::allclose(jac.vjp(u), at::matmul(u.reshape({3, n}), m).reshape({3, 1, 3, 4}),
                            1e-12, 1e-12));
   const dd::JacobianSpectrum s = dd::jacobian_eigen(
@@ -179,12 +184,13 @@ TEST(DenoiserJacobian, NonsymmetricJacobianAsymmetryAndSymmetricPart) {
 
 TEST(DenoiserJacobian, NonlinearProductsAgreeAcrossMethods) {
   const std::int64_t n = 12;
-  const at::Tensor w = at::randn({n, n}, gen(31), kDouble) / std::sqrt(double(n));
+  const at::Tensor w =
+      at::randn({n, n}, analysis_generator(31), kAnalysisDouble) / std::sqrt(double(n));
   const dd::Denoiser denoiser = make_denoiser(MapNetwork::Kind::tanh, w);
-  const at::Tensor y = at::randn({1, 3, 4}, gen(32), kDouble);
+  const at::Tensor y = at::randn({1, 3, 4}, analysis_generator(32), kAnalysisDouble);
   const at::Tensor slope = 1.0 - at::tanh(at::matmul(w, y.reshape(-1))).pow(2);
   const at::Tensor j = slope.unsqueeze(1) * w;  // diag(1 - tanh^2(W y)) W
-  const at::Tensor v = at::randn({4, 1, 3, 4}, gen(33), kDouble);
+  const at::Tensor v = at::randn({4, 1, 3, 4}, analysis_generator(33), kAnalysisDouble);
   const at::Tensor jv = at::matmul(v.reshape({4, n}), j.t()).reshape(v.sizes());
   const at::Tensor jtv = at::matmul(v.reshape({4, n}), j).reshape(v.sizes());
   for (const dd::JvpMethod method :
@@ -203,19 +209,22 @@ TEST(DenoiserJacobian, NonlinearProductsAgreeAcrossMethods) {
 }
 
 TEST(DenoiserJacobian, HomogeneityOfABiasFreeNetworkOnly) {
-  const at::Tensor w1 = at::randn({20, 12}, gen(41), kDouble) / std::sqrt(12.0);
-  const at::Tensor w2 = at::randn({12, 20}, gen(42), kDouble) / std::sqrt(20.0);
-  const at::Tensor y = at::randn({1, 3, 4}, gen(43), kDouble);
+  const at::Tensor w1 =
+      at::randn({20, 12}, analysis_generator(41), kAnalysisDouble) / std::sqrt(12.0);
+  const at::Tensor w2 =
+      at::randn({12, 20}, analysis_generator(42), kAnalysisDouble) / std::sqrt(20.0);
+  const at::Tensor y = at::randn({1, 3, 4}, analysis_generator(43), kAnalysisDouble);
   const dd::Denoiser bias_free = make_denoiser(MapNetwork::Kind::relu, w1, w2);
   EXPECT_LT(dd::homogeneity_error(dd::DenoiserJacobian(bias_free, y, 0.2)), 1e-12);
-  const dd::Denoiser biased =
-      make_denoiser(MapNetwork::Kind::relu, w1, w2, at::randn({20}, gen(44), kDouble));
+  const dd::Denoiser biased = make_denoiser(
+      MapNetwork::Kind::relu, w1, w2, at::randn({20}, analysis_generator(44), kAnalysisDouble));
   EXPECT_GT(dd::homogeneity_error(dd::DenoiserJacobian(biased, y, 0.2)), 1e-2);
 }
 
 TEST(DenoiserJacobian, BadInputIsNamed) {
-  const dd::Denoiser denoiser = make_denoiser(MapNetwork::Kind::linear, at::eye(12, kDouble));
-  const at::Tensor y = at::randn({1, 3, 4}, gen(51), kDouble);
+  const dd::Denoiser denoiser =
+      make_denoiser(MapNetwork::Kind::linear, at::eye(12, kAnalysisDouble));
+  const at::Tensor y = at::randn({1, 3, 4}, analysis_generator(51), kAnalysisDouble);
   expect_error<std::invalid_argument>([&] { dd::DenoiserJacobian(denoiser, y, 0.0); },
                                       "sigma must be positive");
   expect_error<std::invalid_argument>([&] { dd::DenoiserJacobian(denoiser, y / 0.0, 1.0); },
@@ -226,25 +235,25 @@ TEST(DenoiserJacobian, BadInputIsNamed) {
   const dd::DenoiserJacobian jac(denoiser, y, 1.0);
   expect_error<std::invalid_argument>(
       [&] {
-        jac.jvp(at::zeros({2, 12}, kDouble));
+        jac.jvp(at::zeros({2, 12}, kAnalysisDouble));
       },
       {"jvp", "[1, 3, 4]", "[2, 12]"});
-  expect_error<std::invalid_argument>([&] { jac.vjp(at::zeros({3, 4}, kDouble)); }, "vjp");
+  expect_error<std::invalid_argument>([&] { jac.vjp(at::zeros({3, 4}, kAnalysisDouble)); }, "vjp");
   expect_error<std::invalid_argument>(
       [&] { dd::jacobian_eigen(jac, dd::JacobianEigenOptions().count(5).lanczos_steps(4)); },
       "must be >= count");
   expect_error<std::invalid_argument>(
       [&] { dd::jacobian_eigen(jac, dd::JacobianEigenOptions().count(0)); }, "count");
   // The wrong sample shape reaches the network's own check.
-  EXPECT_THROW(dd::DenoiserJacobian(denoiser, at::zeros({1, 4, 4}, kDouble), 1.0),
+  EXPECT_THROW(dd::DenoiserJacobian(denoiser, at::zeros({1, 4, 4}, kAnalysisDouble), 1.0),
                std::invalid_argument);
 }
 
 TEST(Generalization, SampleCosineOfConstructedPairs) {
-  const at::Tensor a = at::randn({4, 1, 5, 5}, gen(61), kDouble);
+  const at::Tensor a = at::randn({4, 1, 5, 5}, analysis_generator(61), kAnalysisDouble);
   // Cosine after mean removal: invariant to gain and offset; -1 for a negated image.
   const at::Tensor b =
-      at::stack({3.0 * a[0] + 2.0, -a[1], a[2], at::full({1, 5, 5}, 0.5, kDouble)});
+      at::stack({3.0 * a[0] + 2.0, -a[1], a[2], at::full({1, 5, 5}, 0.5, kAnalysisDouble)});
   const at::Tensor c = dd::sample_cosine(a, b);
   ASSERT_EQ(c.sizes().vec(), (std::vector<std::int64_t>{4}));
   EXPECT_NEAR(c[0].item<double>(), 1.0, 1e-12);
@@ -252,13 +261,14 @@ TEST(Generalization, SampleCosineOfConstructedPairs) {
   EXPECT_NEAR(c[2].item<double>(), 1.0, 1e-12);
   EXPECT_EQ(c[3].item<double>(), 0.0);  // a constant image
   // Two mean-zero orthogonal patterns.
-  at::Tensor p = at::zeros({1, 1, 2, 2}, kDouble), q = at::zeros({1, 1, 2, 2}, kDouble);
-  p.flatten().copy_(at::tensor({1.0, -1.0, 1.0, -1.0}, kDouble));
-  q.flatten().copy_(at::tensor({1.0, 1.0, -1.0, -1.0}, kDouble));
+  at::Tensor p = at::zeros({1, 1, 2, 2}, kAnalysisDouble),
+             q = at::zeros({1, 1, 2, 2}, kAnalysisDouble);
+  p.flatten().copy_(at::tensor({1.0, -1.0, 1.0, -1.0}, kAnalysisDouble));
+  q.flatten().copy_(at::tensor({1.0, 1.0, -1.0, -1.0}, kAnalysisDouble));
   EXPECT_NEAR(dd::sample_cosine(p, q)[0].item<double>(), 0.0, 1e-15);
   // A known value: x = (0, 1, 2, 3) against (0, 1, 3, 2): corr = 0.8.
-  const at::Tensor x = at::tensor({0.0, 1.0, 2.0, 3.0}, kDouble).reshape({1, 4});
-  const at::Tensor z = at::tensor({0.0, 1.0, 3.0, 2.0}, kDouble).reshape({1, 4});
+  const at::Tensor x = at::tensor({0.0, 1.0, 2.0, 3.0}, kAnalysisDouble).reshape({1, 4});
+  const at::Tensor z = at::tensor({0.0, 1.0, 3.0, 2.0}, kAnalysisDouble).reshape({1, 4});
   EXPECT_NEAR(dd::sample_cosine(x, z)[0].item<double>(), 0.8, 1e-12);
   expect_error<std::invalid_argument>([&] { dd::sample_cosine(a, a.slice(0, 0, 3)); },
                                       {"sample_cosine", "[4, 1, 5, 5]", "[3, 1, 5, 5]"});
@@ -266,10 +276,11 @@ TEST(Generalization, SampleCosineOfConstructedPairs) {
 
 TEST(Generalization, NearestTrainingImageAcrossBlocks) {
   // 5000 training vectors (two blocks of the scan); samples are noisy copies of known ones.
-  const at::Tensor train = at::randn({5000, 16}, gen(71), kDouble);
+  const at::Tensor train = at::randn({5000, 16}, analysis_generator(71), kAnalysisDouble);
   const at::Tensor which = at::tensor({4999, 3, 4100, 2048}, at::kLong);
-  const at::Tensor samples =
-      2.0 * train.index_select(0, which) + 0.05 * at::randn({4, 16}, gen(72), kDouble) - 1.0;
+  const at::Tensor samples = 2.0 * train.index_select(0, which) +
+                             0.05 * at::randn({4, 16}, analysis_generator(72), kAnalysisDouble) -
+                             1.0;
   const dd::NearestCosine n = dd::nearest_cosine(samples, train);
   EXPECT_TRUE(at::equal(n.index, which)) << n.index;
   EXPECT_TRUE((n.cosine > 0.99).all().item<bool>()) << n.cosine;
@@ -277,14 +288,14 @@ TEST(Generalization, NearestTrainingImageAcrossBlocks) {
   const at::Tensor full = dd::cosine_matrix(samples, train);
   EXPECT_TRUE(at::allclose(n.cosine, std::get<0>(full.max(1)), 1e-14, 1e-14));
   // An unrelated sample's nearest cosine is that of the brute force too.
-  const at::Tensor other = at::randn({3, 16}, gen(73), kDouble);
+  const at::Tensor other = at::randn({3, 16}, analysis_generator(73), kAnalysisDouble);
   EXPECT_TRUE(at::equal(dd::nearest_cosine(other, train).index,
                         std::get<1>(dd::cosine_matrix(other, train).max(1))));
   expect_error<std::invalid_argument>([&] { dd::nearest_cosine(samples, train.slice(1, 0, 9)); },
                                       "16 and 9 values");
   expect_error<std::invalid_argument>(
       [&] {
-        dd::nearest_cosine(samples, at::zeros({0, 16}, kDouble));
+        dd::nearest_cosine(samples, at::zeros({0, 16}, kAnalysisDouble));
       },
       "non-empty");
 }
