@@ -1276,8 +1276,9 @@ void diffusion_guidance_section(std::ostream& out, const Json* train,
     out << "\n### w = " << fmt("%g", number_or(r, "scale", 0)) << ", gamma_bar "
         << fmt("%g", number_or(r, "gamma_bar", 0)) << ", "
         << (unarmed ? "the paper's unarmed cutoff" : "armed cutoff")
-        << (sigma_hi.empty() ? std::string()
-                             : ", guidance (interval, ag, linear-ag) only where sigma <= " + sigma_hi)
+        << (sigma_hi.empty()
+                ? std::string()
+                : ", guidance (interval, ag, linear-ag) only where sigma <= " + sigma_hi)
         << "\n\n";
     out << "Command: `" << command << "`; " << fmt("%.0f", number_or(r, "count", 0))
         << " samples per label, " << (labels ? labels->size() : 0) << " labels, "
