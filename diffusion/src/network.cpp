@@ -1,5 +1,6 @@
 #include "deepsolve/diffusion/network.hpp"
 
+#include <sstream>
 #include <stdexcept>
 
 namespace deepsolve::diffusion {
@@ -8,6 +9,12 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
   std::string text = "[";
   for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
   return text + "]";
+}
+
+std::string number_text(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
 }
 
 void check_sample_batch(const at::Tensor& x, const std::vector<std::int64_t>& sample_shape,

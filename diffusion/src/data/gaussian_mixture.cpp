@@ -15,18 +15,6 @@ namespace deepsolve::diffusion {
 
 namespace mixture_detail {
 
-std::string sizes_of(const at::Tensor& t) {
-  std::ostringstream s;
-  s << t.sizes();
-  return s.str();
-}
-
-std::string number(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
 at::Tensor float64_cpu(const at::Tensor& t, const char* name) {
   if (!t.defined())
     throw std::invalid_argument(std::string("GaussianMixture: ") + name + " is undefined");
@@ -40,7 +28,7 @@ at::Tensor float64_cpu(const at::Tensor& t, const char* name) {
 void check_sigma(double sigma, const char* what) {
   if (!(sigma >= 0.0) || !std::isfinite(sigma))
     throw std::invalid_argument(std::string(what) + ": sigma must be finite and >= 0, got " +
-                                number(sigma));
+                                number_text(sigma));
 }
 
 }  // namespace mixture_detail
@@ -53,27 +41,28 @@ GaussianMixture::GaussianMixture(const at::Tensor& means, const at::Tensor& stds
   weights_ = float64_cpu(weights, "weights");
   if (means_.dim() != 2 || means_.size(0) < 1 || means_.size(1) < 1)
     throw std::invalid_argument(
-        "GaussianMixture: means must have shape [K, d] with K, d >= 1, got " + sizes_of(means_));
+        "GaussianMixture: means must have shape [K, d] with K, d >= 1, got " +
+        shape_text(means_.sizes().vec()));
   components_ = means_.size(0);
   dimension_ = means_.size(1);
   const std::string k = std::to_string(components_);
   if (stds_.dim() != 1 || stds_.size(0) != components_)
     throw std::invalid_argument("GaussianMixture: stds must have shape [" + k + "], got " +
-                                sizes_of(stds_));
+                                shape_text(stds_.sizes().vec()));
   if (weights_.dim() != 1 || weights_.size(0) != components_)
     throw std::invalid_argument("GaussianMixture: weights must have shape [" + k + "], got " +
-                                sizes_of(weights_));
+                                shape_text(weights_.sizes().vec()));
   if (!means_.isfinite().all().item<bool>())
     throw std::invalid_argument("GaussianMixture: the means must be finite");
   for (std::int64_t i = 0; i < components_; ++i) {
     const double s = stds_[i].item<double>();
     if (!(s > 0.0) || !std::isfinite(s))
       throw std::invalid_argument("GaussianMixture: stds must be finite and > 0, got stds[" +
-                                  std::to_string(i) + "] = " + number(s));
+                                  std::to_string(i) + "] = " + number_text(s));
     const double w = weights_[i].item<double>();
     if (!(w >= 0.0) || !std::isfinite(w))
       throw std::invalid_argument("GaussianMixture: weights must be finite and >= 0, got weights[" +
-                                  std::to_string(i) + "] = " + number(w));
+                                  std::to_string(i) + "] = " + number_text(w));
   }
   const double total = weights_.sum().item<double>();
   if (!(total > 0.0))
@@ -116,7 +105,7 @@ at::Tensor GaussianMixture::checked_points(const at::Tensor& x, const char* what
   if (x.dim() != 2 || x.size(1) != dimension_)
     throw std::invalid_argument(std::string("GaussianMixture::") + what +
                                 ": x must have shape [B, " + std::to_string(dimension_) +
-                                "], got " + mixture_detail::sizes_of(x));
+                                "], got " + shape_text(x.sizes().vec()));
   if (!at::isFloatingType(x.scalar_type()))
     throw std::invalid_argument(std::string("GaussianMixture::") + what +
                                 ": x must be a floating tensor, got " +
@@ -130,7 +119,7 @@ at::Tensor GaussianMixture::row_labels(const at::Tensor& labels, std::int64_t ro
   if (labels.dim() != 1 || labels.size(0) != rows)
     throw std::invalid_argument(std::string("GaussianMixture::") + what +
                                 ": labels must have shape [" + std::to_string(rows) + "], got " +
-                                mixture_detail::sizes_of(labels));
+                                shape_text(labels.sizes().vec()));
   if (at::isFloatingType(labels.scalar_type()) || labels.scalar_type() == at::kBool)
     throw std::invalid_argument(std::string("GaussianMixture::") + what +
                                 ": labels must be an integer tensor, got " +
@@ -276,7 +265,7 @@ at::Tensor GaussianMixtureDenoiser::denoise(const at::Tensor& x, double sigma,
                                             const at::Tensor& labels) const {
   if (!(sigma > 0.0) || !std::isfinite(sigma))
     throw std::invalid_argument("GaussianMixtureDenoiser: sigma must be finite and > 0, got " +
-                                mixture_detail::number(sigma));
+                                number_text(sigma));
   return mixture_.posterior_mean(x, sigma, labels).to(x.device());
 }
 
@@ -284,11 +273,11 @@ double score_error(const ConditionalDenoiser& model, const GaussianMixture& trut
                    const at::Tensor& x, double sigma, const at::Tensor& labels) {
   if (!(sigma > 0.0) || !std::isfinite(sigma))
     throw std::invalid_argument("score_error: sigma must be finite and > 0, got " +
-                                mixture_detail::number(sigma));
+                                number_text(sigma));
   if (!x.defined() || x.dim() != 2 || x.size(0) < 1 || x.size(1) != truth.dimension())
     throw std::invalid_argument("score_error: x must have shape [B, " +
                                 std::to_string(truth.dimension()) + "] with B >= 1, got " +
-                                (x.defined() ? mixture_detail::sizes_of(x) : "undefined"));
+                                (x.defined() ? shape_text(x.sizes().vec()) : "undefined"));
   if (model.null_label() != truth.components())
     throw std::invalid_argument(
         "score_error: the model's null label " + std::to_string(model.null_label()) +
@@ -297,8 +286,8 @@ double score_error(const ConditionalDenoiser& model, const GaussianMixture& trut
   const at::Tensor d_model = model.denoise(x, sigma, labels).to(at::kCPU, at::kDouble);
   if (d_model.sizes() != x64.sizes())
     throw std::invalid_argument("score_error: the model returned shape " +
-                                mixture_detail::sizes_of(d_model) + " for x of shape " +
-                                mixture_detail::sizes_of(x64));
+                                shape_text(d_model.sizes().vec()) + " for x of shape " +
+                                shape_text(x64.sizes().vec()));
   const at::Tensor d_true = truth.posterior_mean(x64, sigma, labels);
   // sigma^2 |s_model - s_true|^2 = |D_model - D_true|^2 / sigma^2
   return ((d_model - d_true).pow(2).sum(1) / (sigma * sigma)).mean().item<double>();

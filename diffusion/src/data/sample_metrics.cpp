@@ -2,6 +2,8 @@
 // unbiased RBF MMD^2 and the energy distance, pairwise terms summed block by block.
 #include "deepsolve/diffusion/sample_metrics.hpp"
 
+#include "deepsolve/diffusion/network.hpp"
+
 #include <ATen/ATen.h>
 
 #include <algorithm>
@@ -19,18 +21,6 @@ namespace metrics_detail {
 
 constexpr std::int64_t kBlock = 1024;
 
-std::string sizes_of(const at::Tensor& t) {
-  std::ostringstream s;
-  s << t.sizes();
-  return s.str();
-}
-
-std::string number(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
 /// Checks one set and flattens it to a float64 [n, d] CPU matrix.
 at::Tensor flat_set(const at::Tensor& t, const char* what, const char* which,
                     std::int64_t min_count) {
@@ -38,7 +28,8 @@ at::Tensor flat_set(const at::Tensor& t, const char* what, const char* which,
     throw std::invalid_argument(std::string(what) + ": set " + which + " is undefined");
   if (t.dim() < 2)
     throw std::invalid_argument(std::string(what) + ": set " + which +
-                                " must have shape [n, d] (or [n, ...]), got " + sizes_of(t));
+                                " must have shape [n, d] (or [n, ...]), got " +
+                                shape_text(t.sizes().vec()));
   if (!at::isFloatingType(t.scalar_type()))
     throw std::invalid_argument(std::string(what) + ": set " + which +
                                 " must be a floating tensor, got " +
@@ -46,7 +37,7 @@ at::Tensor flat_set(const at::Tensor& t, const char* what, const char* which,
   if (t.size(0) < min_count || t.numel() == 0)
     throw std::invalid_argument(std::string(what) + ": set " + which + " needs at least " +
                                 std::to_string(min_count) + " non-empty samples, got shape " +
-                                sizes_of(t));
+                                shape_text(t.sizes().vec()));
   return t.to(at::kCPU, at::kDouble).reshape({t.size(0), -1}).contiguous();
 }
 
@@ -58,7 +49,7 @@ std::pair<at::Tensor, at::Tensor> flat_pair(const at::Tensor& a, const at::Tenso
   if (a.sizes().slice(1) != b.sizes().slice(1))
     throw std::invalid_argument(std::string(what) +
                                 ": the sets' samples differ in shape (dimension): a " +
-                                sizes_of(a) + ", b " + sizes_of(b));
+                                shape_text(a.sizes().vec()) + ", b " + shape_text(b.sizes().vec()));
   return {fa, fb};
 }
 
@@ -121,7 +112,8 @@ double sliced_wasserstein(const at::Tensor& a, const at::Tensor& b, std::int64_t
     throw std::invalid_argument("sliced_wasserstein: projections must be >= 1, got " +
                                 std::to_string(projections));
   if (!(p >= 1.0) || !std::isfinite(p))
-    throw std::invalid_argument("sliced_wasserstein: p must be finite and >= 1, got " + number(p));
+    throw std::invalid_argument("sliced_wasserstein: p must be finite and >= 1, got " +
+                                number_text(p));
   const auto [x, y] = flat_pair(a, b, what, 1);
   const std::int64_t d = x.size(1);
   // Directions: normalised Gaussian vectors, one column each.
@@ -148,7 +140,7 @@ double mmd_rbf(const at::Tensor& a, const at::Tensor& b, double bandwidth) {
     throw std::invalid_argument(
         "mmd_rbf: bandwidth must be finite and > 0 (or 0: the median "
         "heuristic), got " +
-        number(bandwidth));
+        number_text(bandwidth));
   const auto [x, y] = flat_pair(a, b, "mmd_rbf", 2);
   double h = bandwidth;
   if (h == 0.0) {

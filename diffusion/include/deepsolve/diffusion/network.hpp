@@ -46,5 +46,7 @@ void check_sample_batch(const at::Tensor& x, const std::vector<std::int64_t>& sa
 
 /// "[2, 16, 16]"
 std::string shape_text(const std::vector<std::int64_t>& shape);
+/// `v` as operator<< prints it (6 significant digits), for error messages.
+std::string number_text(double v);
 
 }  // namespace deepsolve::diffusion
