@@ -2,7 +2,6 @@
 
 #include <petscksp.h>
 
-#include <cctype>
 #include <cmath>
 #include <stdexcept>
 #include <vector>
@@ -40,41 +39,6 @@ struct KspHandle {
   KspHandle(const KspHandle&) = delete;
   KspHandle& operator=(const KspHandle&) = delete;
 };
-
-std::string describe_ksp(KSP ksp) {
-  KSPType ktype;
-  PC pc;
-  PCType ptype;
-  DEEPSOLVE_PETSC_CALL(KSPGetType(ksp, &ktype));
-  DEEPSOLVE_PETSC_CALL(KSPGetPC(ksp, &pc));
-  DEEPSOLVE_PETSC_CALL(PCGetType(pc, &ptype));
-  auto upper = [](std::string t) {
-    for (char& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return t;
-  };
-  std::string d = "KSP" + upper(ktype) + " + PC" + upper(ptype);
-  PetscBool is;
-  DEEPSOLVE_PETSC_CALL(PetscObjectTypeCompare((PetscObject)pc, PCMG, &is));
-  if (is) {
-    PetscInt levels;
-    DEEPSOLVE_PETSC_CALL(PCMGGetLevels(pc, &levels));
-    d += " (" + std::to_string(levels) + " levels)";
-  }
-  DEEPSOLVE_PETSC_CALL(PetscObjectTypeCompare((PetscObject)pc, PCBJACOBI, &is));
-  if (is) {
-    PetscInt nlocal;
-    KSP* sub;
-    DEEPSOLVE_PETSC_CALL(PCBJacobiGetSubKSP(pc, &nlocal, nullptr, &sub));
-    if (nlocal > 0) {
-      PC subpc;
-      PCType subtype;
-      DEEPSOLVE_PETSC_CALL(KSPGetPC(sub[0], &subpc));
-      DEEPSOLVE_PETSC_CALL(PCGetType(subpc, &subtype));
-      d += " (PC" + upper(subtype) + " blocks)";
-    }
-  }
-  return d;
-}
 
 Row run_library_cg(const std::string& name, const DmdaPoisson& problem, const petsc::Vector& b,
                    petsc::Vector& x, const SolveSettings& s) {
@@ -124,7 +88,7 @@ Row run_petsc(const std::string& name, const DmdaPoisson& problem, const petsc::
   DEEPSOLVE_PETSC_CALL(KSPSetUp(h.ksp));
   DEEPSOLVE_PETSC_CALL(KSPSetUpOnBlocks(h.ksp));  // block factorizations belong to the setup too
   row.setup_s = max_over_ranks(comm, MPI_Wtime() - t0);
-  row.description = describe_ksp(h.ksp);
+  row.description = petsc::describe_ksp(h.ksp);
 
   t0 = start_clock(comm);
   DEEPSOLVE_PETSC_CALL(KSPSolve(h.ksp, b, x));
@@ -191,7 +155,7 @@ Row run_dcdm(const std::string& name, const DmdaPoisson& problem, const petsc::V
   DEEPSOLVE_PETSC_CALL(KSPSetUpOnBlocks(ksp));
   row.setup_s = max_over_ranks(comm, MPI_Wtime() - t0 + (network ? network->load_s : 0.0));
   row.description = "KSPDCDM, " + directions;
-  if (name == "dcdm-icc") row.description = describe_ksp(ksp) + " directions";
+  if (name == "dcdm-icc") row.description = petsc::describe_ksp(ksp) + " directions";
   row.description += ", window " + std::to_string(s.dcdm_window);
 
   if (network) network->direction->reset_timing();

@@ -26,11 +26,22 @@ NetworkDirection::NetworkDirection(std::shared_ptr<DirectionNetwork> network, co
   device_ = learned::resolve_device(options.device(), options.rank());
   state_->device = torch::Device(device_);
   network_->to(state_->device);
-  network_->set_grid(grid);
-
   const auto& n = grid.size();
   state_->shape = grid.dim() == 3 ? std::vector<std::int64_t>{1, 1, n[2], n[1], n[0]}
                                   : std::vector<std::int64_t>{1, 1, n[1], n[0]};
+  set_grid(grid);
+}
+
+void NetworkDirection::set_grid(const Grid& grid) {
+  const auto& n = grid.size();
+  const std::vector<std::int64_t> shape =
+      grid.dim() == 3 ? std::vector<std::int64_t>{1, 1, n[2], n[1], n[0]}
+                      : std::vector<std::int64_t>{1, 1, n[1], n[0]};
+  if (shape != state_->shape)
+    throw std::invalid_argument("NetworkDirection::set_grid: the grid " + grid.describe() +
+                                " has another shape than the one the direction was built for");
+  network_->set_grid(grid);
+  state_->blocked = torch::Tensor();
   if (grid.count(CellType::fluid) != grid.num_cells()) {
     auto blocked = torch::empty({grid.num_cells()}, torch::kBool);
     auto* b = blocked.data_ptr<bool>();

@@ -3,6 +3,7 @@
 #include "deepsolve/solvers/petsc/cell_centred_multigrid.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <stdexcept>
 #include <utility>
@@ -33,6 +34,41 @@ void use_icc_blocks(KSP ksp) {
     DEEPSOLVE_PETSC_CALL(PCSetType(subpc, PCICC));
     DEEPSOLVE_PETSC_CALL(PCSetFromOptions(subpc));  // -sub_pc_factor_levels etc.
   }
+}
+
+std::string describe_ksp(KSP ksp) {
+  KSPType ktype;
+  PC pc;
+  PCType ptype;
+  DEEPSOLVE_PETSC_CALL(KSPGetType(ksp, &ktype));
+  DEEPSOLVE_PETSC_CALL(KSPGetPC(ksp, &pc));
+  DEEPSOLVE_PETSC_CALL(PCGetType(pc, &ptype));
+  auto upper = [](std::string t) {
+    for (char& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return t;
+  };
+  std::string d = "KSP" + upper(ktype) + " + PC" + upper(ptype);
+  PetscBool is;
+  DEEPSOLVE_PETSC_CALL(PetscObjectTypeCompare((PetscObject)pc, PCMG, &is));
+  if (is) {
+    PetscInt levels;
+    DEEPSOLVE_PETSC_CALL(PCMGGetLevels(pc, &levels));
+    d += " (" + std::to_string(levels) + " levels)";
+  }
+  DEEPSOLVE_PETSC_CALL(PetscObjectTypeCompare((PetscObject)pc, PCBJACOBI, &is));
+  if (is) {
+    PetscInt nlocal;
+    KSP* sub;
+    DEEPSOLVE_PETSC_CALL(PCBJacobiGetSubKSP(pc, &nlocal, nullptr, &sub));
+    if (nlocal > 0) {
+      PC subpc;
+      PCType subtype;
+      DEEPSOLVE_PETSC_CALL(KSPGetPC(sub[0], &subpc));
+      DEEPSOLVE_PETSC_CALL(PCGetType(subpc, &subtype));
+      d += " (PC" + upper(subtype) + " blocks)";
+    }
+  }
+  return d;
 }
 
 std::vector<ClassicalMethod> classical_methods() {

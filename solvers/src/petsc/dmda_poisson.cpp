@@ -40,6 +40,65 @@ enum class Failure : int { none = 0, memory = 1, argument = 2, overflow = 3 };
 
 }  // namespace
 
+DmdaLayout layout_from_boxes(MPI_Comm comm, int dim, std::array<int, 3> size, const Box& mine) {
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &ranks);
+  if (dim == 2) size[2] = 1;
+  std::array<int, 6> local{mine.lo[0], mine.lo[1], dim == 2 ? 0 : mine.lo[2],
+                           mine.n[0],  mine.n[1],  dim == 2 ? 1 : mine.n[2]};
+  std::vector<int> all(6 * static_cast<std::size_t>(ranks));
+  MPI_Allgather(local.data(), 6, MPI_INT, all.data(), 6, MPI_INT, comm);
+  auto lo = [&](int r, int d) { return all[6 * r + d]; };
+  auto n = [&](int r, int d) { return all[6 * r + 3 + d]; };
+  // Rank columns along each axis: walk the ranks whose other coordinates are at their lowest.
+  DmdaLayout layout;
+  std::array<std::vector<int>*, 3> axes{&layout.x, &layout.y, &layout.z};
+  std::array<int, 3> count{0, 0, 0};
+  for (int d = 0; d < 3; ++d) {
+    int stride = 1;
+    for (int e = 0; e < d; ++e) stride *= count[e];
+    int at = 0;
+    for (int r = 0; r < ranks && at < size[d]; r += stride) {
+      if (lo(r, d) != at || n(r, d) < 1) break;
+      axes[d]->push_back(n(r, d));
+      at += n(r, d);
+    }
+    count[d] = static_cast<int>(axes[d]->size());
+    if (at != size[d] || count[d] == 0) {
+      layout = {};
+      count = {0, 0, 0};
+      break;
+    }
+  }
+  // Every rank's box must be the one PETSc gives it in this layout.
+  int bad = -1;
+  if (count[0] * count[1] * count[2] != ranks) bad = 0;
+  for (int r = 0; r < ranks && bad < 0; ++r) {
+    int rest = r;
+    for (int d = 0; d < 3 && bad < 0; ++d) {
+      const int column = rest % count[d];
+      rest /= count[d];
+      int start = 0;
+      for (int c = 0; c < column; ++c) start += (*axes[d])[c];
+      if (lo(r, d) != start || n(r, d) != (*axes[d])[column]) bad = r;
+    }
+  }
+  if (bad >= 0) {
+    std::ostringstream msg;
+    msg << "the ranks' blocks do not tile the " << dim << "D grid as a DMDA does (per-axis ranges, "
+        << "ranks numbered x fastest): rank " << bad << " has the block at (" << lo(bad, 0) << ", "
+        << lo(bad, 1);
+    if (dim == 3) msg << ", " << lo(bad, 2);
+    msg << ") of " << n(bad, 0) << " x " << n(bad, 1);
+    if (dim == 3) msg << " x " << n(bad, 2);
+    msg << " cells";
+    throw std::invalid_argument(msg.str());
+  }
+  if (dim == 2) layout.z.clear();
+  return layout;
+}
+
 std::int64_t DmdaPoisson::max_cells() {
   return PETSC_MAX_INT;
 }
@@ -141,28 +200,60 @@ void DmdaPoisson::check_memory(MPI_Comm comm, int dim, std::array<int, 3> size, 
 }
 
 // The check comes before grid_ copies the grid.
-DmdaPoisson::DmdaPoisson(MPI_Comm comm, const Grid& grid)
+DmdaPoisson::DmdaPoisson(MPI_Comm comm, const Grid& grid, const DmdaLayout& layout)
     : comm_(comm), grid_(checked(comm, grid)) {
   try {
-    create();
+    create(layout);
   } catch (...) {  // a half-built object gets no destructor call: free what exists
     destroy();
     throw;
   }
 }
 
-void DmdaPoisson::create() {
+void DmdaPoisson::create(const DmdaLayout& layout) {
   const MPI_Comm comm = comm_;
   const Grid& grid = grid_;
   const auto& n = grid.size();
+  std::array<std::vector<PetscInt>, 3> ranges;
+  std::array<PetscInt, 3> procs{PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE};
+  if (!layout.empty()) {
+    const std::array<const std::vector<int>*, 3> axes{&layout.x, &layout.y, &layout.z};
+    std::int64_t product = 1;
+    for (int d = 0; d < grid.dim(); ++d) {
+      const auto& cells = *axes[d];
+      std::int64_t sum = 0;
+      for (int c : cells) {
+        if (c < 1)
+          throw std::invalid_argument("DMDA layout: a rank column owns " + std::to_string(c) +
+                                      " cells along axis " + std::string(1, "xyz"[d]));
+        sum += c;
+      }
+      if (sum != n[d])
+        throw std::invalid_argument("DMDA layout: the ranges along axis " +
+                                    std::string(1, "xyz"[d]) + " sum to " + std::to_string(sum) +
+                                    ", the grid has " + std::to_string(n[d]) + " cells");
+      ranges[d].assign(cells.begin(), cells.end());
+      procs[d] = static_cast<PetscInt>(cells.size());
+      product *= procs[d];
+    }
+    if (grid.dim() == 2 && !layout.z.empty() && layout.z != std::vector<int>{1})
+      throw std::invalid_argument("DMDA layout: a 2D grid has no z ranges");
+    int ranks = 1;
+    MPI_Comm_size(comm, &ranks);
+    if (product != ranks)
+      throw std::invalid_argument("DMDA layout: " + std::to_string(product) +
+                                  " rank columns, the communicator has " + std::to_string(ranks) +
+                                  " ranks");
+  }
+  auto range = [&](int d) { return ranges[d].empty() ? nullptr : ranges[d].data(); };
   if (grid.dim() == 2) {
     DEEPSOLVE_PETSC_CALL(DMDACreate2d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR,
-                                      n[0], n[1], PETSC_DECIDE, PETSC_DECIDE, 1, 1, nullptr,
-                                      nullptr, &da_));
+                                      n[0], n[1], procs[0], procs[1], 1, 1, range(0), range(1),
+                                      &da_));
   } else {
-    DEEPSOLVE_PETSC_CALL(DMDACreate3d(
-        comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR, n[0], n[1],
-        n[2], PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE, 1, 1, nullptr, nullptr, nullptr, &da_));
+    DEEPSOLVE_PETSC_CALL(DMDACreate3d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE,
+                                      DMDA_STENCIL_STAR, n[0], n[1], n[2], procs[0], procs[1],
+                                      procs[2], 1, 1, range(0), range(1), range(2), &da_));
   }
   DEEPSOLVE_PETSC_CALL(DMSetFromOptions(da_));
   DEEPSOLVE_PETSC_CALL(DMSetUp(da_));
@@ -197,9 +288,27 @@ void DmdaPoisson::destroy() {
   DMDestroy(&da_);
 }
 
+void DmdaPoisson::set_cells(std::vector<solvers::CellType> cells) {
+  grid_.set_cells(std::move(cells));  // checks the length before anything changes
+  stencil_ = std::make_unique<solvers::StencilOperator>(grid_, owned_);
+  assemble();
+  MatNullSpaceDestroy(&null_space_);
+  DEEPSOLVE_PETSC_CALL(MatSetNullSpace(A_, nullptr));
+  DEEPSOLVE_PETSC_CALL(MatSetNullSpace(shell_, nullptr));
+  build_null_space();
+  // The shell's operator changed behind PETSc's back: assembling it gives it a new state, which
+  // tells a KSP on it to set up again.
+  DEEPSOLVE_PETSC_CALL(MatAssemblyBegin(shell_, MAT_FINAL_ASSEMBLY));
+  DEEPSOLVE_PETSC_CALL(MatAssemblyEnd(shell_, MAT_FINAL_ASSEMBLY));
+}
+
 void DmdaPoisson::assemble() {
-  DEEPSOLVE_PETSC_CALL(DMSetMatType(da_, MATAIJ));
-  DEEPSOLVE_PETSC_CALL(DMCreateMatrix(da_, &A_));
+  if (!A_) {
+    DEEPSOLVE_PETSC_CALL(DMSetMatType(da_, MATAIJ));
+    DEEPSOLVE_PETSC_CALL(DMCreateMatrix(da_, &A_));
+  } else {
+    DEEPSOLVE_PETSC_CALL(MatZeroEntries(A_));
+  }
   const int dim = grid_.dim();
   for (int k = owned_.lo[2]; k < owned_.lo[2] + owned_.n[2]; ++k)
     for (int j = owned_.lo[1]; j < owned_.lo[1] + owned_.n[1]; ++j)

@@ -41,6 +41,11 @@ class NetworkDirection final : public DirectionModel {
   NetworkDirection(const NetworkDirection&) = delete;
   NetworkDirection& operator=(const NetworkDirection&) = delete;
 
+  /// A new geometry on the same grid shape (a moving obstacle): the mask and the network's
+  /// cell-type inputs are recomputed, nothing else. Throws std::invalid_argument when the shape
+  /// differs from the one the object was built for.
+  void set_grid(const Grid& grid);
+
   /// e.g. "network models/x.pt (cnn, 3D, 97457 parameters) on cpu".
   std::string describe() const override;
 

@@ -34,6 +34,9 @@ bool is_classical_method(const std::string& name);
 void configure_classical_ksp(KSP ksp, const std::string& method, const DmdaPoisson& problem,
                              double rtol, double atol, int max_iterations);
 
+/// What a configured KSP is, e.g. "KSPCG + PCMG (5 levels)" or "KSPCG + PCBJACOBI (PCICC blocks)".
+std::string describe_ksp(KSP ksp);
+
 /// Gives every block of a block-Jacobi PC an ICC(0) factorisation (parallel ICC), unless
 /// -sub_pc_type says otherwise; calls KSPSetUp, since block Jacobi creates its blocks there. Does
 /// nothing when the KSP's PC is not PCBJACOBI.

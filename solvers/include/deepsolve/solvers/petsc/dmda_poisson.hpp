@@ -22,13 +22,29 @@ namespace deepsolve::petsc {
 using solvers::Box;
 using solvers::Grid;
 
+/// How the DMDA splits the grid: the number of cells each rank column owns along x, y and z
+/// (PETSc's lx, ly, lz of DMDACreate3d). Ranks are numbered x fastest, then y, then z, as PETSc
+/// numbers them. An empty layout lets PETSc decide (honouring -da_processors_x/y/z).
+struct DmdaLayout {
+  std::vector<int> x, y, z;
+  bool empty() const { return x.empty() && y.empty() && z.empty(); }
+};
+
+/// The layout in which every rank of `comm` owns `mine` (cells [lo, lo + n) of a grid of `dim`
+/// dimensions and sizes `size`), gathered from all ranks. Collective. Throws std::invalid_argument,
+/// on every rank, when the boxes do not tile the grid as a tensor product of per-axis ranges in
+/// PETSc's rank order (rank = (pz * Py + py) * Px + px), naming the first rank whose box does not fit.
+DmdaLayout layout_from_boxes(MPI_Comm comm, int dim, std::array<int, 3> size, const Box& mine);
+
 class DmdaPoisson {
  public:
-  /// Creates the DMDA (honouring -da_processors_x/y/z), assembles the matrix, builds the
-  /// matrix-free operator for this rank's box, and attaches a null space if the problem has one.
-  /// First refuses, on every rank, a grid whose estimated memory (estimated_node_bytes with no
-  /// further vectors) exceeds what some rank's node has available (check_memory).
-  DmdaPoisson(MPI_Comm comm, const Grid& grid);
+  /// Creates the DMDA (with `layout`, or as PETSc decides, honouring -da_processors_x/y/z),
+  /// assembles the matrix, builds the matrix-free operator for this rank's box, and attaches a
+  /// null space if the problem has one. First refuses, on every rank, a grid whose estimated
+  /// memory (estimated_node_bytes with no further vectors) exceeds what some rank's node has
+  /// available (check_memory). Throws std::invalid_argument when the layout does not sum to the
+  /// grid's sizes or does not have one entry per rank column.
+  DmdaPoisson(MPI_Comm comm, const Grid& grid, const DmdaLayout& layout = {});
 
   /// The most cells PETSc's indices (PetscInt) can number.
   static std::int64_t max_cells();
@@ -78,13 +94,20 @@ class DmdaPoisson {
   /// y = A x with the matrix-free stencil (ghost exchange through the DMDA).
   void apply_matrix_free(Vec x, Vec y) const;
 
+  /// Replaces the cell-type field (whole grid, natural ordering, the same on every rank) and
+  /// rebuilds what depends on it, keeping the DMDA and the matrix's nonzero pattern: the AIJ
+  /// values are reassembled in place (so a KSP on it sets its preconditioner up again at its next
+  /// solve), the matrix-free operator and the null space are rebuilt. Throws std::invalid_argument
+  /// when the field has the wrong length (nothing is changed then).
+  void set_cells(std::vector<solvers::CellType> cells);
+
   /// Relative size of b's component in the null space: ||P b|| / ||b|| (0 when nonsingular).
   double null_space_fraction(Vec b) const;
   /// Removes b's component in the null space.
   void project_out_null_space(Vec b) const;
 
  private:
-  void create();
+  void create(const DmdaLayout& layout);
   void destroy();
   void assemble();
   void build_null_space();
