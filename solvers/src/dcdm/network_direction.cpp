@@ -34,9 +34,9 @@ NetworkDirection::NetworkDirection(std::shared_ptr<DirectionNetwork> network, co
 
 void NetworkDirection::set_grid(const Grid& grid) {
   const auto& n = grid.size();
-  const std::vector<std::int64_t> shape =
-      grid.dim() == 3 ? std::vector<std::int64_t>{1, 1, n[2], n[1], n[0]}
-                      : std::vector<std::int64_t>{1, 1, n[1], n[0]};
+  const std::vector<std::int64_t> shape = grid.dim() == 3
+                                              ? std::vector<std::int64_t>{1, 1, n[2], n[1], n[0]}
+                                              : std::vector<std::int64_t>{1, 1, n[1], n[0]};
   if (shape != state_->shape)
     throw std::invalid_argument("NetworkDirection::set_grid: the grid " + grid.describe() +
                                 " has another shape than the one the direction was built for");

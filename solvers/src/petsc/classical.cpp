@@ -3,8 +3,8 @@
 #include "deepsolve/solvers/petsc/cell_centred_multigrid.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <array>
+#include <cctype>
 #include <stdexcept>
 #include <utility>
 

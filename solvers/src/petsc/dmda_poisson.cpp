@@ -51,29 +51,26 @@ DmdaLayout layout_from_boxes(MPI_Comm comm, int dim, std::array<int, 3> size, co
   MPI_Allgather(local.data(), 6, MPI_INT, all.data(), 6, MPI_INT, comm);
   auto lo = [&](int r, int d) { return all[6 * r + d]; };
   auto n = [&](int r, int d) { return all[6 * r + 3 + d]; };
-  // Rank columns along each axis: walk the ranks whose other coordinates are at their lowest.
+  // Rank columns along each axis: walk the ranks whose other coordinates are at their lowest. The
+  // first rank whose block is not where the walk expects it is the one named.
   DmdaLayout layout;
   std::array<std::vector<int>*, 3> axes{&layout.x, &layout.y, &layout.z};
   std::array<int, 3> count{0, 0, 0};
-  for (int d = 0; d < 3; ++d) {
+  int bad = -1;
+  for (int d = 0; d < 3 && bad < 0; ++d) {
     int stride = 1;
     for (int e = 0; e < d; ++e) stride *= count[e];
-    int at = 0;
-    for (int r = 0; r < ranks && at < size[d]; r += stride) {
+    int at = 0, r = 0;
+    for (; r < ranks && at < size[d]; r += stride) {
       if (lo(r, d) != at || n(r, d) < 1) break;
       axes[d]->push_back(n(r, d));
       at += n(r, d);
     }
     count[d] = static_cast<int>(axes[d]->size());
-    if (at != size[d] || count[d] == 0) {
-      layout = {};
-      count = {0, 0, 0};
-      break;
-    }
+    if (at != size[d]) bad = std::min(r, ranks - 1);
   }
-  // Every rank's box must be the one PETSc gives it in this layout.
-  int bad = -1;
-  if (count[0] * count[1] * count[2] != ranks) bad = 0;
+  // Every rank's block must be the one PETSc gives it in this layout.
+  if (bad < 0 && count[0] * count[1] * count[2] != ranks) bad = ranks - 1;
   for (int r = 0; r < ranks && bad < 0; ++r) {
     int rest = r;
     for (int d = 0; d < 3 && bad < 0; ++d) {
@@ -293,7 +290,6 @@ void DmdaPoisson::set_cells(std::vector<solvers::CellType> cells) {
   stencil_ = std::make_unique<solvers::StencilOperator>(grid_, owned_);
   assemble();
   MatNullSpaceDestroy(&null_space_);
-  DEEPSOLVE_PETSC_CALL(MatSetNullSpace(A_, nullptr));
   DEEPSOLVE_PETSC_CALL(MatSetNullSpace(shell_, nullptr));
   build_null_space();
   // The shell's operator changed behind PETSc's back: assembling it gives it a new state, which
@@ -303,12 +299,11 @@ void DmdaPoisson::set_cells(std::vector<solvers::CellType> cells) {
 }
 
 void DmdaPoisson::assemble() {
-  if (!A_) {
-    DEEPSOLVE_PETSC_CALL(DMSetMatType(da_, MATAIJ));
-    DEEPSOLVE_PETSC_CALL(DMCreateMatrix(da_, &A_));
-  } else {
-    DEEPSOLVE_PETSC_CALL(MatZeroEntries(A_));
-  }
+  // A new matrix rather than new values in the old one: entries a geometry change zeroes would
+  // stay in the pattern as explicit zeros, which AMG's strength graph and ILU fill then see.
+  MatDestroy(&A_);
+  DEEPSOLVE_PETSC_CALL(DMSetMatType(da_, MATAIJ));
+  DEEPSOLVE_PETSC_CALL(DMCreateMatrix(da_, &A_));
   const int dim = grid_.dim();
   for (int k = owned_.lo[2]; k < owned_.lo[2] + owned_.n[2]; ++k)
     for (int j = owned_.lo[1]; j < owned_.lo[1] + owned_.n[1]; ++j)

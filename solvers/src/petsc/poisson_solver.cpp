@@ -52,8 +52,7 @@ PoissonSolver::PoissonSolver(MPI_Comm comm, const solvers::Grid& grid,
                                 ")");
   }
   if (!(options_.rtol() >= 0.0 && options_.rtol() < 1.0))
-    throw std::invalid_argument("rtol " + std::to_string(options_.rtol()) +
-                                " is not in [0, 1)");
+    throw std::invalid_argument("rtol " + std::to_string(options_.rtol()) + " is not in [0, 1)");
   if (!(options_.atol() >= 0.0) || !std::isfinite(options_.atol()))
     throw std::invalid_argument("atol " + std::to_string(options_.atol()) +
                                 " is not a finite value >= 0");
@@ -127,8 +126,8 @@ void PoissonSolver::set_up() {
   DEEPSOLVE_PETSC_CALL(KSPSetUp(ksp_));
   DEEPSOLVE_PETSC_CALL(KSPSetUpOnBlocks(ksp_));  // block factorisations are set-up too
   if (network_) {
-    description_ = "KSPDCDM, " + network_->describe() + ", window " +
-                   std::to_string(options_.window());
+    description_ =
+        "KSPDCDM, " + network_->describe() + ", window " + std::to_string(options_.window());
   } else {
     description_ = describe_ksp(ksp_);
   }
@@ -137,12 +136,16 @@ void PoissonSolver::set_up() {
 void PoissonSolver::set_cells(std::vector<solvers::CellType> cells) {
   const PhaseClock clock(comm_);
   problem_->set_cells(std::move(cells));
-  if (network_) network_->set_grid(problem_->grid());
-  // The operators' states changed: PETSc sets the preconditioner up again here, not in the solve.
-  if (network_)
+  if (network_) {
+    // DCDM: only the network's geometry inputs and the operators change.
+    network_->set_grid(problem_->grid());
     DEEPSOLVE_PETSC_CALL(KSPSetOperators(ksp_, problem_->matrix_free(), problem_->matrix()));
-  else
-    DEEPSOLVE_PETSC_CALL(KSPSetOperators(ksp_, problem_->matrix(), problem_->matrix()));
+  } else {
+    // A classical method is configured again: geometric multigrid's transfers and coarse operators
+    // depend on the geometry, and AMG or ICC would redo their set-up on the new matrix anyway.
+    KSPDestroy(&ksp_);
+    configure();
+  }
   set_up();
   pending_setup_s_ += clock.seconds();
 }
@@ -151,8 +154,8 @@ void PoissonSolver::set_owned_cells(const std::vector<solvers::CellType>& owned)
   const Box& box = problem_->owned_box();
   if (static_cast<std::int64_t>(owned.size()) != box.num_cells())
     throw std::invalid_argument("set_owned_cells: " + std::to_string(owned.size()) +
-                                " cell types, this rank owns " +
-                                std::to_string(box.num_cells()) + " cells");
+                                " cell types, this rank owns " + std::to_string(box.num_cells()) +
+                                " cells");
   // Through a distributed vector: the DMDA already knows how to gather its blocks.
   std::vector<double> values(owned.size());
   for (std::size_t c = 0; c < owned.size(); ++c) values[c] = static_cast<double>(owned[c]);

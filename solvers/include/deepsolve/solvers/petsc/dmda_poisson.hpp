@@ -33,7 +33,8 @@ struct DmdaLayout {
 /// The layout in which every rank of `comm` owns `mine` (cells [lo, lo + n) of a grid of `dim`
 /// dimensions and sizes `size`), gathered from all ranks. Collective. Throws std::invalid_argument,
 /// on every rank, when the boxes do not tile the grid as a tensor product of per-axis ranges in
-/// PETSc's rank order (rank = (pz * Py + py) * Px + px), naming the first rank whose box does not fit.
+/// PETSc's rank order (rank = (pz * Py + py) * Px + px), naming the first rank whose box does not
+/// fit.
 DmdaLayout layout_from_boxes(MPI_Comm comm, int dim, std::array<int, 3> size, const Box& mine);
 
 class DmdaPoisson {
@@ -95,10 +96,10 @@ class DmdaPoisson {
   void apply_matrix_free(Vec x, Vec y) const;
 
   /// Replaces the cell-type field (whole grid, natural ordering, the same on every rank) and
-  /// rebuilds what depends on it, keeping the DMDA and the matrix's nonzero pattern: the AIJ
-  /// values are reassembled in place (so a KSP on it sets its preconditioner up again at its next
-  /// solve), the matrix-free operator and the null space are rebuilt. Throws std::invalid_argument
-  /// when the field has the wrong length (nothing is changed then).
+  /// rebuilds what depends on it, keeping the DMDA and the MATSHELL: the AIJ matrix is assembled
+  /// anew (matrix() returns a new Mat: give it to the KSP again), the matrix-free operator and the
+  /// null space are rebuilt. Throws std::invalid_argument when the field has the wrong length
+  /// (nothing is changed then).
   void set_cells(std::vector<solvers::CellType> cells);
 
   /// Relative size of b's component in the null space: ||P b|| / ||b|| (0 when nonsingular).
