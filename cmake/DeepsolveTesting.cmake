@@ -20,8 +20,17 @@ function(deepsolve_mpi_command out nranks)
       ${MPIEXEC_PREFLAGS} PARENT_SCOPE)
 endfunction()
 
+# Test programs not built. The packaging.petsc_off test sets it to the programs of the areas it
+# builds whose code and behaviour do not depend on PETSc (they already ran in this build).
+set(DEEPSOLVE_TEST_SKIP_PROGRAMS "" CACHE STRING "Test programs (deepsolve_add_gtest names, comma-separated) not built")
+string(REPLACE "," ";" _deepsolve_skipped_test_programs "${DEEPSOLVE_TEST_SKIP_PROGRAMS}")
+
 function(deepsolve_add_gtest)
   cmake_parse_arguments(T "" "NAME" "SOURCES;LIBS;LABELS;MPI_RANKS" ${ARGN})
+  if(T_NAME IN_LIST _deepsolve_skipped_test_programs)
+    message(STATUS "tests: ${T_NAME} not built (DEEPSOLVE_TEST_SKIP_PROGRAMS)")
+    return()
+  endif()
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE deepsolve_gtest_main ${T_LIBS} deepsolve_warnings)
   # Without PETSc there is no MPI initialisation in the test main: run such a test once, serially.
