@@ -2,8 +2,11 @@
 #
 #   <prefix>/include/deepsolve/...                 public headers (+ the generated config.hpp)
 #   <prefix>/<libdir>/libdeepsolve_solvers.*
+#   <prefix>/<libdir>/libdeepsolve_fortran.*       with Fortran; its deepsolve.mod in
+#                                                  <prefix>/include/deepsolve/fortran/
 #   <prefix>/<libdir>/cmake/deepsolve/             deepsolveConfig.cmake, ...ConfigVersion.cmake,
-#                                                  deepsolveTargets*.cmake
+#                                                  deepsolveTargets*.cmake,
+#                                                  deepsolveFortranTargets*.cmake (with Fortran)
 #   <prefix>/<libdir>/pkgconfig/deepsolve.pc
 #
 # Both the CMake package and the .pc file are relocatable: they locate the prefix from their own
@@ -12,6 +15,13 @@ include(CMakePackageConfigHelpers)
 set(DEEPSOLVE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/deepsolve)
 
 install(EXPORT deepsolveTargets NAMESPACE deepsolve:: DESTINATION ${DEEPSOLVE_CMAKE_DIR})
+# deepsolve::fortran in a file of its own: deepsolveConfig.cmake loads it only into projects that
+# enable Fortran (it needs MPI's Fortran target, which FindMPI gives only there).
+set(DEEPSOLVE_HAVE_FORTRAN OFF)
+if(TARGET deepsolve_fortran)
+  set(DEEPSOLVE_HAVE_FORTRAN ON)
+  install(EXPORT deepsolveFortranTargets NAMESPACE deepsolve:: DESTINATION ${DEEPSOLVE_CMAKE_DIR})
+endif()
 
 # Where pkg-config found PETSc at build time; deepsolveConfig.cmake falls back to it when the
 # consumer's PKG_CONFIG_PATH does not lead to PETSc.
