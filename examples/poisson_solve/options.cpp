@@ -74,7 +74,7 @@ std::vector<std::string> all_solver_names() {
   std::vector<std::string> names{"cg-mf", "cg-aij"};
   for (const auto& m : deepsolve::petsc::classical_methods()) {
 #if !defined(PETSC_HAVE_HYPRE)
-    if (m.name == "boomeramg") continue;
+    if (m.name == "boomeramg" || m.name == "pfmg") continue;  // both are hypre's
 #endif
     names.push_back(m.name);
   }

@@ -80,6 +80,7 @@ std::vector<ClassicalMethod> classical_methods() {
       {"boomeramg", "KSPCG + PCHYPRE BoomerAMG (hypre defaults)"},
       {"gmg",
        "KSPCG + PCMG V-cycle on the DMDA hierarchy (Galerkin, cell-centred linear transfer)"},
+      {"pfmg", "KSPCG + hypre PFMG (structured-grid multigrid, one V-cycle, hypre's defaults)"},
   };
 }
 
@@ -117,6 +118,14 @@ void configure_classical_ksp(KSP ksp, const std::string& method, const DmdaPoiss
 #else
     throw std::invalid_argument(
         "solver 'boomeramg' needs a PETSc built with hypre; this one is not");
+#endif
+  } else if (method == "pfmg") {
+#if defined(PETSC_HAVE_HYPRE)
+    // PFMG reads hypre's structured-grid matrix; CG keeps multiplying by the AIJ one.
+    DEEPSOLVE_PETSC_CALL(KSPSetOperators(ksp, problem.matrix(), problem.hypre_struct_matrix()));
+    DEEPSOLVE_PETSC_CALL(PCSetType(pc, PCPFMG));
+#else
+    throw std::invalid_argument("solver 'pfmg' needs a PETSc built with hypre; this one is not");
 #endif
   } else if (method == "gmg") {
     DEEPSOLVE_PETSC_CALL(PCSetType(pc, PCMG));

@@ -281,6 +281,8 @@ DmdaPoisson::~DmdaPoisson() {
 void DmdaPoisson::destroy() {
   MatNullSpaceDestroy(&null_space_);
   MatDestroy(&shell_);
+  MatDestroy(&struct_);
+  DMDestroy(&struct_da_);
   MatDestroy(&A_);
   DMDestroy(&da_);
 }
@@ -302,33 +304,76 @@ void DmdaPoisson::assemble() {
   // A new matrix rather than new values in the old one: entries a geometry change zeroes would
   // stay in the pattern as explicit zeros, which AMG's strength graph and ILU fill then see.
   MatDestroy(&A_);
-  DEEPSOLVE_PETSC_CALL(DMSetMatType(da_, MATAIJ));
-  DEEPSOLVE_PETSC_CALL(DMCreateMatrix(da_, &A_));
-  const int dim = grid_.dim();
-  for (int k = owned_.lo[2]; k < owned_.lo[2] + owned_.n[2]; ++k)
-    for (int j = owned_.lo[1]; j < owned_.lo[1] + owned_.n[1]; ++j)
-      for (int i = owned_.lo[0]; i < owned_.lo[0] + owned_.n[0]; ++i) {
-        const solvers::StencilRow s = solvers::stencil_row(grid_, i, j, k);
-        MatStencil row{k, j, i, 0};
-        MatStencil cols[7];
-        PetscScalar vals[7];
-        int n = 0;
-        cols[n] = row;
-        vals[n++] = s.diag;
-        for (int f = 0; f < 2 * dim; ++f) {
-          if (s.off[f] == 0.0) continue;
-          MatStencil c = row;
-          const int delta = (f % 2 == 0) ? -1 : 1;
-          (f / 2 == 0 ? c.i : f / 2 == 1 ? c.j : c.k) += delta;
-          cols[n] = c;
-          vals[n++] = -s.off[f];
-        }
-        DEEPSOLVE_PETSC_CALL(MatSetValuesStencil(A_, 1, &row, n, cols, vals, INSERT_VALUES));
-      }
-  DEEPSOLVE_PETSC_CALL(MatAssemblyBegin(A_, MAT_FINAL_ASSEMBLY));
-  DEEPSOLVE_PETSC_CALL(MatAssemblyEnd(A_, MAT_FINAL_ASSEMBLY));
+  MatDestroy(&struct_);
+  A_ = assemble_as(da_, MATAIJ);
   DEEPSOLVE_PETSC_CALL(MatSetOption(A_, MAT_SYMMETRIC, PETSC_TRUE));
   DEEPSOLVE_PETSC_CALL(MatSetOption(A_, MAT_SPD, PETSC_TRUE));
+}
+
+Mat DmdaPoisson::hypre_struct_matrix() const {
+#if defined(PETSC_HAVE_HYPRE)
+  if (struct_) return struct_;
+  DM da = da_;
+  if (grid_.dim() == 2) {
+    // PETSc's MATHYPRESTRUCT takes 3D DMDAs only: a 2D grid is one layer of cells, split over the
+    // ranks as the 2D DMDA is, so vectors of the 2D DMDA line up with it.
+    if (!struct_da_) {
+      PetscInt px = 0, py = 0;
+      const PetscInt *lx = nullptr, *ly = nullptr;
+      DEEPSOLVE_PETSC_CALL(DMDAGetInfo(da_, nullptr, nullptr, nullptr, nullptr, &px, &py, nullptr,
+                                       nullptr, nullptr, nullptr, nullptr, nullptr, nullptr));
+      DEEPSOLVE_PETSC_CALL(DMDAGetOwnershipRanges(da_, &lx, &ly, nullptr));
+      const PetscInt lz = 1;
+      const auto& n = grid_.size();
+      DEEPSOLVE_PETSC_CALL(DMDACreate3d(comm_, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE,
+                                        DMDA_STENCIL_STAR, n[0], n[1], 1, px, py, 1, 1, 1, lx, ly,
+                                        &lz, &struct_da_));
+      DEEPSOLVE_PETSC_CALL(DMSetUp(struct_da_));
+    }
+    da = struct_da_;
+  }
+  struct_ = assemble_as(da, MATHYPRESTRUCT);
+  return struct_;
+#else
+  throw std::invalid_argument("hypre's structured-grid matrices need a PETSc built with hypre");
+#endif
+}
+
+Mat DmdaPoisson::assemble_as(DM da, MatType type) const {
+  Mat A = nullptr;
+  DEEPSOLVE_PETSC_CALL(DMSetMatType(da, type));
+  const PetscErrorCode created = DMCreateMatrix(da, &A);
+  DEEPSOLVE_PETSC_CALL(DMSetMatType(da, MATAIJ));
+  DEEPSOLVE_PETSC_CALL(created);
+  try {
+    const int dim = grid_.dim();
+    for (int k = owned_.lo[2]; k < owned_.lo[2] + owned_.n[2]; ++k)
+      for (int j = owned_.lo[1]; j < owned_.lo[1] + owned_.n[1]; ++j)
+        for (int i = owned_.lo[0]; i < owned_.lo[0] + owned_.n[0]; ++i) {
+          const solvers::StencilRow s = solvers::stencil_row(grid_, i, j, k);
+          MatStencil row{k, j, i, 0};
+          MatStencil cols[7];
+          PetscScalar vals[7];
+          int n = 0;
+          cols[n] = row;
+          vals[n++] = s.diag;
+          for (int f = 0; f < 2 * dim; ++f) {
+            if (s.off[f] == 0.0) continue;
+            MatStencil c = row;
+            const int delta = (f % 2 == 0) ? -1 : 1;
+            (f / 2 == 0 ? c.i : f / 2 == 1 ? c.j : c.k) += delta;
+            cols[n] = c;
+            vals[n++] = -s.off[f];
+          }
+          DEEPSOLVE_PETSC_CALL(MatSetValuesStencil(A, 1, &row, n, cols, vals, INSERT_VALUES));
+        }
+    DEEPSOLVE_PETSC_CALL(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
+    DEEPSOLVE_PETSC_CALL(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
+  } catch (...) {
+    MatDestroy(&A);
+    throw;
+  }
+  return A;
 }
 
 void DmdaPoisson::build_null_space() {

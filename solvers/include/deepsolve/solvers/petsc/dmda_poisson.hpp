@@ -76,6 +76,10 @@ class DmdaPoisson {
   DM dm() const { return da_; }
   /// The assembled operator (MATAIJ).
   Mat matrix() const { return A_; }
+  /// The same operator as a hypre structured-grid matrix (MATHYPRESTRUCT), which hypre's PFMG
+  /// needs; assembled on first use, and again after set_cells. Throws std::invalid_argument when
+  /// PETSc has no hypre.
+  Mat hypre_struct_matrix() const;
   /// The matrix-free operator (MATSHELL over StencilOperator); MatMult only.
   Mat matrix_free() const { return shell_; }
   /// This rank's cells.
@@ -111,6 +115,7 @@ class DmdaPoisson {
   void create(const DmdaLayout& layout);
   void destroy();
   void assemble();
+  Mat assemble_as(DM da, MatType type) const;
   void build_null_space();
 
   MPI_Comm comm_;
@@ -118,6 +123,8 @@ class DmdaPoisson {
   DM da_ = nullptr;
   Mat A_ = nullptr;
   Mat shell_ = nullptr;
+  mutable Mat struct_ = nullptr;
+  mutable DM struct_da_ = nullptr;  // 2D grids: the one-layer 3D DMDA hypre's matrix needs
   MatNullSpace null_space_ = nullptr;
   Box owned_;
   Box ghosted_;
