@@ -152,7 +152,7 @@ int run_command(const Arguments& args, const std::vector<std::string>& cli, MPI_
   SolverRun run{o.solver, sim->solver().description(), {}};
   char head[512];
   std::snprintf(head, sizeof head,
-                "smoke: %dD %d^%d, %s obstacle, %s advection, top %s, dt %.5g, "
+                "smoke: %dD %d^%d, obstacle %s, %s advection, top %s, dt %.5g, "
                 "%d ranks\nsolver: %s (rtol %g%s)\n",
                 o.scene.dim, o.scene.size, o.scene.dim, o.scene.obstacle.c_str(),
                 o.scene.advection.c_str(), o.scene.top_open ? "open" : "closed", sim->dt(),
