@@ -4,6 +4,7 @@
 #include <petscksp.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
