@@ -43,6 +43,12 @@ Simulation::Simulation(MPI_Comm comm, const Scene& scene,
     : scene_(scene) {
   check_scene(scene_);
   dt_ = scene_.time_step();
+  // Refused before anything is allocated when the nodes cannot hold it: the state, its copy and
+  // two ghosted copies (dim + 1 values per point each), right-hand side, pressure and its ghosted
+  // copy, and about six Krylov work vectors.
+  deepsolve::petsc::DmdaPoisson::check_memory(comm, scene_.dim,
+                                              {scene_.size, scene_.size, scene_.size},
+                                              4 * (scene_.dim + 1) + 3 + 6, false, "lower --size");
   fields_ = std::make_unique<MacFields>(comm, scene_.dim, scene_.size, scene_.ghost_width());
   obstacle_ = std::make_unique<Obstacle>(scene_);
   cells_ = obstacle_->cell_types(0.0);
