@@ -33,7 +33,7 @@ program poisson_obstacle
   if (n < 8 .or. n < ranks) then
     if (rank == 0) write (*, '(a, i0, a)') 'poisson_obstacle_fortran: N = ', n, ' is too small'
     call MPI_Finalize()
-    error stop 2
+    stop 2
   end if
 
   ! This rank's rows: n split as evenly as the ranks allow.
@@ -90,7 +90,7 @@ program poisson_obstacle
 
   call check('finalize', deepsolve_finalize())
   call MPI_Finalize()
-  if (failures > 0) error stop 1
+  if (failures > 0) stop 1
 
 contains
 
