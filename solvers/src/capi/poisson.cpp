@@ -3,6 +3,7 @@
 // the whole-grid Grid every rank holds, and PETSc options under a prefix of the solver's own.
 #include <petscksp.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -68,24 +69,25 @@ deepsolve_poisson_s& require_solver(deepsolve_poisson solver) {
   return *solver;
 }
 
-std::string cell_name(const Box& block, std::int64_t c) {
+/// "cell_types[c] (cell (i, j[, k]) of the grid)": an entry of a block and where it is.
+std::string cell_name(int dim, const Box& block, std::int64_t c) {
   const std::int64_t nx = block.n[0], ny = block.n[1];
-  return "cell_types[" + std::to_string(c) + "] (cell (" + std::to_string(block.lo[0] + c % nx) +
-         ", " + std::to_string(block.lo[1] + c / nx % ny) +
-         (block.n[2] > 1 || block.lo[2] > 0 ? ", " + std::to_string(block.lo[2] + c / (nx * ny))
-                                            : std::string()) +
-         ") of the grid)";
+  std::string name = "cell_types[" + std::to_string(c) + "] (cell (" +
+                     std::to_string(block.lo[0] + c % nx) + ", " +
+                     std::to_string(block.lo[1] + c / nx % ny);
+  if (dim == 3) name += ", " + std::to_string(block.lo[2] + c / (nx * ny));
+  return name + ") of the grid)";
 }
 
 /// The block's cell types, each checked to be one of DEEPSOLVE_FLUID/SOLID/AIR.
-std::vector<CellType> block_cells(const Box& block, const int* cell_types) {
+std::vector<CellType> block_cells(int dim, const Box& block, const int* cell_types) {
   require(cell_types, "cell_types");
   std::vector<CellType> cells(static_cast<std::size_t>(block.num_cells()));
   for (std::int64_t c = 0; c < block.num_cells(); ++c) {
     const int t = cell_types[c];
     if (t != DEEPSOLVE_FLUID && t != DEEPSOLVE_SOLID && t != DEEPSOLVE_AIR)
       fail(DEEPSOLVE_ERROR_ARGUMENT,
-           cell_name(block, c) + " is " + std::to_string(t) +
+           cell_name(dim, block, c) + " is " + std::to_string(t) +
                ", not a cell type (DEEPSOLVE_FLUID 0, DEEPSOLVE_SOLID 1, DEEPSOLVE_AIR 2)");
     cells[c] = static_cast<CellType>(t);
   }
@@ -148,7 +150,7 @@ Settings check_settings(int dim, const int* size, const double* spacing, const i
                                          ", not DEEPSOLVE_DIRICHLET (0) or DEEPSOLVE_NEUMANN (1)");
     s.boundary[f] = boundary[f];
   }
-  s.cells = block_cells(s.block, cell_types);
+  s.cells = block_cells(dim, s.block, cell_types);
   s.coefficients = coefficients;
   if (coefficients) {
     for (std::int64_t c = 0; c < s.block.num_cells(); ++c)
@@ -426,7 +428,8 @@ extern "C" int deepsolve_poisson_set_cells(deepsolve_poisson solver, const int* 
     deepsolve_poisson_s& s = require_solver(solver);
     PetscErrorScope petsc;
     std::vector<CellType> cells;
-    agree(s.comm, [&] { cells = block_cells(s.block, cell_types); });
+    agree(s.comm,
+          [&] { cells = block_cells(s.solver->problem().grid().dim(), s.block, cell_types); });
     agree(s.comm, [&] { s.solver->set_owned_cells(cells); });
     s.cells = std::move(cells);
   });
