@@ -102,9 +102,10 @@ int deepsolve_poisson_set_cells(deepsolve_poisson solver, const int* cell_types)
  * zero. Off when created. */
 int deepsolve_poisson_set_initial_guess_nonzero(deepsolve_poisson solver, int nonzero);
 
-/* Solves A x = b with b and x arrays of this rank's block (x: the initial guess when
- * set_initial_guess_nonzero is on). When the problem is singular (a fluid region that touches no
- * Dirichlet face or air cell), b's component in the null space is removed first. Returns
+/* Solves A x = b with b and x arrays of this rank's block; b should be 0 in solid and air cells.
+ * x is the initial guess when set_initial_guess_nonzero is on (its values in solid and air cells
+ * are taken as 0). When the problem is singular (a fluid region that touches no Dirichlet face or
+ * air cell), b's component in the null space is removed first (b itself is not changed). Returns
  * DEEPSOLVE_ERROR_NOT_CONVERGED when the solver stopped without converging: x then holds the last
  * iterate and the queries below describe the solve. Collective. */
 int deepsolve_poisson_solve(deepsolve_poisson solver, const double* b, double* x);
