@@ -79,9 +79,10 @@ function(deepsolve_program_test test)
   endif()
   add_test(NAME ${test} COMMAND ${CMAKE_COMMAND} ${T_DEFINES} -P ${T_SCRIPT} -- ${command} ${where})
   set_tests_properties(${test} PROPERTIES LABELS "${labels}" TIMEOUT 120)
-  if(T_ENVIRONMENT)
-    set_tests_properties(${test} PROPERTIES ENVIRONMENT "${T_ENVIRONMENT}")
-  endif()
+  # Every program that starts MPI (PETSc does, also on one process) gets Open MPI's layer named
+  # (OMPI_MCA_pml=ob1, see DEEPSOLVE_MPI_ENV), also where the test sets no other variable.
+  set(environment OMPI_MCA_pml=ob1 ${T_ENVIRONMENT})
+  set_tests_properties(${test} PROPERTIES ENVIRONMENT "${environment}")
   if(T_RANKS)
     set_tests_properties(${test} PROPERTIES PROCESSORS ${T_RANKS})
   endif()
