@@ -99,6 +99,11 @@ void Grid::set_cells(std::vector<CellType> cells) {
   if (static_cast<std::int64_t>(cells.size()) != num_cells())
     throw std::invalid_argument("cell-type field has " + std::to_string(cells.size()) +
                                 " entries, the grid has " + std::to_string(num_cells()) + " cells");
+  for (std::size_t c = 0; c < cells.size(); ++c)
+    if (static_cast<unsigned>(cells[c]) > static_cast<unsigned>(CellType::air))
+      throw std::invalid_argument("cell-type field: entry " + std::to_string(c) + " is " +
+                                  std::to_string(static_cast<unsigned>(cells[c])) +
+                                  ", not a cell type (fluid 0, solid 1, air 2)");
   cells_ = std::move(cells);
 }
 

@@ -33,6 +33,25 @@ class PhaseClock {
   double start_;
 };
 
+/// Sets v to zero on this rank's solid and air cells; returns whether any entry was nonzero.
+bool zero_outside_fluid(const DmdaPoisson& problem, Vec v) {
+  const Box& box = problem.owned_box();
+  const solvers::Grid& grid = problem.grid();
+  PetscScalar* a;
+  DEEPSOLVE_PETSC_CALL(VecGetArray(v, &a));
+  bool changed = false;
+  std::size_t at = 0;
+  for (int k = box.lo[2]; k < box.lo[2] + box.n[2]; ++k)
+    for (int j = box.lo[1]; j < box.lo[1] + box.n[1]; ++j)
+      for (int i = box.lo[0]; i < box.lo[0] + box.n[0]; ++i, ++at)
+        if (grid.cell(i, j, k) != solvers::CellType::fluid && a[at] != 0.0) {
+          a[at] = 0.0;
+          changed = true;
+        }
+  DEEPSOLVE_PETSC_CALL(VecRestoreArray(v, &a));
+  return changed;
+}
+
 }  // namespace
 
 std::vector<std::string> PoissonSolver::solver_names() {
@@ -107,11 +126,11 @@ void PoissonSolver::configure() {
                             options_.max_iterations());
     return;
   }
-  // DCDM: the matrix-free operator, the AIJ matrix as the preconditioning matrix (read only by
-  // PC-based directions), and the DMDA so that the direction model sees the whole grid.
+  // DCDM: the matrix-free operator only (the network needs no assembled matrix, so a geometry
+  // change does not assemble one), and the DMDA so that the direction model sees the whole grid.
   DEEPSOLVE_PETSC_CALL(register_types());
   DEEPSOLVE_PETSC_CALL(KSPSetType(ksp_, KSPDCDM));
-  DEEPSOLVE_PETSC_CALL(KSPSetOperators(ksp_, problem_->matrix_free(), problem_->matrix()));
+  DEEPSOLVE_PETSC_CALL(KSPSetOperators(ksp_, problem_->matrix_free(), problem_->matrix_free()));
   DEEPSOLVE_PETSC_CALL(KSPSetDM(ksp_, problem_->dm()));
   DEEPSOLVE_PETSC_CALL(KSPSetDMActive(ksp_, PETSC_FALSE));
   DEEPSOLVE_PETSC_CALL(KSPSetNormType(ksp_, KSP_NORM_UNPRECONDITIONED));
@@ -137,9 +156,9 @@ void PoissonSolver::set_cells(std::vector<solvers::CellType> cells) {
   const PhaseClock clock(comm_);
   problem_->set_cells(std::move(cells));
   if (network_) {
-    // DCDM: only the network's geometry inputs and the operators change.
+    // DCDM: only the network's geometry inputs change; the MATSHELL is the same object, with a
+    // new state, so the KSP keeps its work space.
     network_->set_grid(problem_->grid());
-    DEEPSOLVE_PETSC_CALL(KSPSetOperators(ksp_, problem_->matrix_free(), problem_->matrix()));
   } else {
     // A classical method is configured again: geometric multigrid's transfers and coarse operators
     // depend on the geometry, and AMG or ICC would redo their set-up on the new matrix anyway.
@@ -171,14 +190,15 @@ void PoissonSolver::set_owned_cells(const std::vector<solvers::CellType>& owned)
 PoissonSolveResult PoissonSolver::solve(Vec b, Vec x) {
   PoissonSolveResult result;
   const DmdaPoisson& p = *problem_;
-  Vector projected;
-  Vec rhs = b;
-  if (p.null_space()) {
-    projected = p.create_vector();
-    DEEPSOLVE_PETSC_CALL(VecCopy(b, projected));
-    p.project_out_null_space(projected);
-    rhs = projected;
-  }
+  // Solid and air cells are not unknowns: b and the initial guess are taken as 0 there. A guess
+  // left nonzero in a cell an obstacle has just covered would otherwise stay in the residual for
+  // good, since DCDM's directions are 0 on those cells.
+  Vector copy = p.create_vector();
+  DEEPSOLVE_PETSC_CALL(VecCopy(b, copy));
+  zero_outside_fluid(p, copy);
+  if (options_.nonzero_initial_guess()) zero_outside_fluid(p, x);
+  p.project_out_null_space(copy);
+  Vec rhs = copy;
   const PhaseClock clock(comm_);
   DEEPSOLVE_PETSC_CALL(KSPSolve(ksp_, rhs, x));
   result.solve_s = clock.seconds();
@@ -194,7 +214,7 @@ PoissonSolveResult PoissonSolver::solve(Vec b, Vec x) {
   result.converged = reason > 0;
 
   Vector r = p.create_vector();
-  DEEPSOLVE_PETSC_CALL(MatMult(p.matrix(), x, r));
+  p.apply_matrix_free(x, r);  // the same operator as the AIJ matrix, which DCDM never assembles
   DEEPSOLVE_PETSC_CALL(VecAYPX(r, -1.0, rhs));  // r <- b - A x
   PetscReal rnorm = 0.0, bnorm = 0.0;
   DEEPSOLVE_PETSC_CALL(VecNorm(r, NORM_2, &rnorm));

@@ -73,7 +73,8 @@ class Grid {
   CellType cell(int i, int j, int k = 0) const { return cells_[index(i, j, k)]; }
   void set_cell(int i, int j, int k, CellType t) { cells_[index(i, j, k)] = t; }
   const std::vector<CellType>& cells() const { return cells_; }
-  /// Replaces the whole cell-type field; throws if its length is not num_cells().
+  /// Replaces the whole cell-type field; throws std::invalid_argument if its length is not
+  /// num_cells() or an entry is not a CellType.
   void set_cells(std::vector<CellType> cells);
   std::int64_t count(CellType t) const;
 

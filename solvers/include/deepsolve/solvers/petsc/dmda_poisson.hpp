@@ -74,8 +74,9 @@ class DmdaPoisson {
   MPI_Comm comm() const { return comm_; }
   const Grid& grid() const { return grid_; }
   DM dm() const { return da_; }
-  /// The assembled operator (MATAIJ).
-  Mat matrix() const { return A_; }
+  /// The assembled operator (MATAIJ). Assembled by the constructor and, after set_cells, again on
+  /// first use.
+  Mat matrix() const;
   /// The same operator as a hypre structured-grid matrix (MATHYPRESTRUCT), which hypre's PFMG
   /// needs; assembled on first use, and again after set_cells. Throws std::invalid_argument when
   /// PETSc has no hypre.
@@ -100,10 +101,10 @@ class DmdaPoisson {
   void apply_matrix_free(Vec x, Vec y) const;
 
   /// Replaces the cell-type field (whole grid, natural ordering, the same on every rank) and
-  /// rebuilds what depends on it, keeping the DMDA and the MATSHELL: the AIJ matrix is assembled
-  /// anew (matrix() returns a new Mat: give it to the KSP again), the matrix-free operator and the
-  /// null space are rebuilt. Throws std::invalid_argument when the field has the wrong length
-  /// (nothing is changed then).
+  /// rebuilds what depends on it, keeping the DMDA and the MATSHELL: the matrix-free operator and
+  /// the null space are rebuilt, the AIJ (and hypre) matrices are assembled anew when next asked
+  /// for (matrix() then returns a new Mat: give it to the KSP again). Throws std::invalid_argument
+  /// when the field has the wrong length (nothing is changed then).
   void set_cells(std::vector<solvers::CellType> cells);
 
   /// Relative size of b's component in the null space: ||P b|| / ||b|| (0 when nonsingular).
@@ -114,14 +115,14 @@ class DmdaPoisson {
  private:
   void create(const DmdaLayout& layout);
   void destroy();
-  void assemble();
+  Mat assemble_aij() const;
   Mat assemble_as(DM da, MatType type) const;
   void build_null_space();
 
   MPI_Comm comm_;
   Grid grid_;
   DM da_ = nullptr;
-  Mat A_ = nullptr;
+  mutable Mat A_ = nullptr;
   Mat shell_ = nullptr;
   mutable Mat struct_ = nullptr;
   mutable DM struct_da_ = nullptr;  // 2D grids: the one-layer 3D DMDA hypre's matrix needs

@@ -46,7 +46,8 @@ struct PoissonSolverOptions {
 /// What one solve did.
 struct PoissonSolveResult {
   int iterations = 0;
-  /// ||b - A x|| / ||b|| recomputed with the assembled matrix (b after the null space projection).
+  /// ||b - A x|| / ||b|| recomputed with the matrix-free operator (b after the null space
+  /// projection).
   double relative_residual = 0.0;
   std::string reason;  ///< PETSc's KSPConvergedReason spelling, e.g. "CONVERGED_RTOL"
   bool converged = false;
@@ -82,12 +83,14 @@ class PoissonSolver {
   /// is reported as the next solve's setup_s. Throws std::invalid_argument for a wrong length.
   void set_cells(std::vector<solvers::CellType> cells);
   /// The same from this rank's block only (problem().owned_box(), x fastest): the blocks are
-  /// gathered to every rank. Collective.
+  /// gathered to every rank. Collective. Throws std::invalid_argument for a wrong length or a value
+  /// that is not a CellType (checked on this rank only: a caller under MPI agrees on errors first).
   void set_owned_cells(const std::vector<solvers::CellType>& owned);
 
-  /// Solves A x = b; b and x are vectors of problem(). b is not modified: a copy is projected when
-  /// the problem has a null space. x is the initial guess with nonzero_initial_guess. Divergence is
-  /// a result (converged false, PETSc's reason), not an exception.
+  /// Solves A x = b; b and x are vectors of problem(). b is not modified: a copy is set to 0 on
+  /// solid and air cells (they are not unknowns; x is 0 there) and projected when the problem has
+  /// a null space. x is the initial guess with nonzero_initial_guess (taken as 0 on solid and air
+  /// cells). Divergence is a result (converged false, PETSc's reason), not an exception.
   PoissonSolveResult solve(Vec b, Vec x);
   /// The same with plain arrays laid out on problem().owned_box() (x fastest).
   PoissonSolveResult solve(const double* b, double* x);
