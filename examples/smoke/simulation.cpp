@@ -156,20 +156,8 @@ StepRecord Simulation::step() {
   }
   rec.advect_s = max_over_ranks(comm, MPI_Wtime() - t0);
 
-  // 4. A p = b; the last pressure is the initial guess with nonzero_initial_guess. Cells the
-  // obstacle now covers are not unknowns: their rows are decoupled identities, and an old value
-  // left there would be a residual that DCDM (whose network masks solid cells) never removes.
-  {
-    PetscScalar* p = nullptr;
-    DEEPSOLVE_PETSC_CALL(VecGetArray(pressure_, &p));
-    const Box& c = f.owned_cells();
-    std::size_t at = 0;
-    for (int k = c.lo[2]; k < c.lo[2] + c.n[2]; ++k)
-      for (int j = c.lo[1]; j < c.lo[1] + c.n[1]; ++j)
-        for (int i = c.lo[0]; i < c.lo[0] + c.n[0]; ++i, ++at)
-          if (fc.solid(f, i, j, k)) p[at] = 0.0;
-    DEEPSOLVE_PETSC_CALL(VecRestoreArray(pressure_, &p));
-  }
+  // 4. A p = b; the last pressure is the initial guess with nonzero_initial_guess (PoissonSolver
+  // takes it as 0 in the cells the obstacle now covers).
   const auto result = solver_->solve(rhs_, pressure_);
   rec.iterations = result.iterations;
   rec.setup_s = result.setup_s;

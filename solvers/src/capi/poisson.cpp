@@ -439,8 +439,7 @@ extern "C" int deepsolve_poisson_set_initial_guess_nonzero(deepsolve_poisson sol
   return guarded("deepsolve_poisson_set_initial_guess_nonzero", [&] {
     deepsolve_poisson_s& s = require_solver(solver);
     PetscErrorScope petsc;
-    DEEPSOLVE_PETSC_CALL(
-        KSPSetInitialGuessNonzero(s.solver->ksp(), nonzero ? PETSC_TRUE : PETSC_FALSE));
+    s.solver->set_nonzero_initial_guess(nonzero != 0);
     s.nonzero_guess = nonzero != 0;
   });
 }
@@ -466,17 +465,10 @@ extern "C" int deepsolve_poisson_solve(deepsolve_poisson solver, const double* b
       deepsolve::petsc::Vector bv = problem.create_vector();
       deepsolve::petsc::Vector xv = problem.create_vector();
       copy_in(b, bv);
-      if (s.nonzero_guess) {
-        // Solid and air cells hold 0 (their right-hand side is 0): a last step's value in a cell
-        // that is solid now is a residual no DCDM direction can remove (its network's directions
-        // are 0 there), so it would never converge.
+      // PoissonSolver takes the guess (and b) as 0 on solid and air cells.
+      if (s.nonzero_guess)
         copy_in(x, xv);
-        PetscScalar* a = nullptr;
-        DEEPSOLVE_PETSC_CALL(VecGetArray(xv, &a));
-        for (std::size_t c = 0; c < s.cells.size(); ++c)
-          if (s.cells[c] != CellType::fluid) a[c] = 0.0;
-        DEEPSOLVE_PETSC_CALL(VecRestoreArray(xv, &a));
-      } else
+      else
         DEEPSOLVE_PETSC_CALL(VecZeroEntries(xv));
       s.solved = false;
       s.last = s.solver->solve(bv, xv);

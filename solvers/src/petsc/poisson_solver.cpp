@@ -187,6 +187,11 @@ void PoissonSolver::set_owned_cells(const std::vector<solvers::CellType>& owned)
   set_cells(std::move(cells));
 }
 
+void PoissonSolver::set_nonzero_initial_guess(bool nonzero) {
+  options_.nonzero_initial_guess(nonzero);
+  DEEPSOLVE_PETSC_CALL(KSPSetInitialGuessNonzero(ksp_, nonzero ? PETSC_TRUE : PETSC_FALSE));
+}
+
 PoissonSolveResult PoissonSolver::solve(Vec b, Vec x) {
   PoissonSolveResult result;
   const DmdaPoisson& p = *problem_;

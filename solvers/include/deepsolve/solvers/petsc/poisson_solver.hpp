@@ -87,6 +87,9 @@ class PoissonSolver {
   /// that is not a CellType (checked on this rank only: a caller under MPI agrees on errors first).
   void set_owned_cells(const std::vector<solvers::CellType>& owned);
 
+  /// Whether solve() starts from the x it is given (kept across set_cells).
+  void set_nonzero_initial_guess(bool nonzero);
+
   /// Solves A x = b; b and x are vectors of problem(). b is not modified: a copy is set to 0 on
   /// solid and air cells (they are not unknowns; x is 0 there) and projected when the problem has
   /// a null space. x is the initial guess with nonzero_initial_guess (taken as 0 on solid and air
