@@ -14,6 +14,7 @@
 
 #include "collective.hpp"
 #include "common/cli.hpp"
+#include "common/petsc_arguments.hpp"
 #include "deepsolve/learned/atomic_file.hpp"
 #include "deepsolve/solvers/io.hpp"
 #include "deepsolve/solvers/petsc/classical.hpp"
@@ -41,44 +42,7 @@ constexpr double kAgreeTimeout = 10.0;
 const char kPetscHelp[] =
     "poisson_solve: run 'poisson_solve --help' for its own options. PETSc's options follow.\n";
 
-struct Arguments {
-  std::vector<std::string> all;    ///< the whole command line
-  std::vector<std::string> petsc;  ///< program name + the PETSc options and their values
-  std::vector<std::string> cli;    ///< program name + everything else
-};
-
-bool is_number(const std::string& s) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  std::strtod(s.c_str(), &end);
-  return *end == '\0';
-}
-
-/// PETSc's options are the single-dash ones (-ksp_monitor, -da_processors_x 2), but not -h
-/// (poisson_solve's help) and not negative numbers (values of poisson_solve's options).
-bool is_petsc_option(const std::string& s) {
-  return s.size() >= 2 && s[0] == '-' && s[1] != '-' && s != "-h" && !is_number(s);
-}
-
-Arguments split_arguments(int argc, char** argv) {
-  Arguments a;
-  a.all.assign(argv, argv + argc);
-  a.petsc.push_back(argv[0]);
-  a.cli.push_back(argv[0]);
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (!is_petsc_option(arg)) {
-      a.cli.push_back(arg);
-      continue;
-    }
-    a.petsc.push_back(arg);
-    if (i + 1 < argc) {
-      const std::string next = argv[i + 1];
-      if (next.empty() || next[0] != '-' || is_number(next)) a.petsc.push_back(argv[++i]);
-    }
-  }
-  return a;
-}
+using Arguments = ex::PetscArguments;
 
 void print0(const std::string& text) {
   if (rank_of(PETSC_COMM_WORLD) != 0) return;
@@ -351,7 +315,7 @@ int run(const Arguments& args, MPI_Comm errcomm) {
 
 int main(int argc, char** argv) {
   using namespace poisson_solve;
-  const Arguments args = split_arguments(argc, argv);
+  const Arguments args = ex::split_petsc_arguments(argc, argv);
   std::vector<char*> petsc_argv;
   for (const auto& a : args.petsc) petsc_argv.push_back(const_cast<char*>(a.c_str()));
   petsc_argv.push_back(nullptr);

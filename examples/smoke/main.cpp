@@ -13,6 +13,7 @@
 
 #include "common/cli.hpp"
 #include "common/output.hpp"
+#include "common/petsc_arguments.hpp"
 #include "deepsolve/learned/training/distributed.hpp"
 #include "deepsolve/solvers/petsc/error.hpp"
 #include "frames.hpp"
@@ -50,43 +51,7 @@ Examples:
   smoke compare --size 256 --steps 50 --solvers dcdm,icc,gamg,gmg --out cmp
 )";
 
-struct Arguments {
-  std::vector<std::string> all;    ///< the whole command line
-  std::vector<std::string> petsc;  ///< program name + PETSc's options and their values
-  std::vector<std::string> cli;    ///< program name + everything else
-};
-
-bool is_number(const std::string& s) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  std::strtod(s.c_str(), &end);
-  return *end == '\0';
-}
-
-// PETSc's options are the single-dash ones (as in poisson_solve): not -h, not negative numbers.
-bool is_petsc_option(const std::string& s) {
-  return s.size() >= 2 && s[0] == '-' && s[1] != '-' && s != "-h" && !is_number(s);
-}
-
-Arguments split_arguments(int argc, char** argv) {
-  Arguments a;
-  a.all.assign(argv, argv + argc);
-  a.petsc.push_back(argv[0]);
-  a.cli.push_back(argv[0]);
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (!is_petsc_option(arg)) {
-      a.cli.push_back(arg);
-      continue;
-    }
-    a.petsc.push_back(arg);
-    if (i + 1 < argc) {
-      const std::string next = argv[i + 1];
-      if (next.empty() || next[0] != '-' || is_number(next)) a.petsc.push_back(argv[++i]);
-    }
-  }
-  return a;
-}
+using Arguments = ex::PetscArguments;
 
 void print0(MPI_Comm comm, const std::string& text) {
   if (rank_of(comm) != 0) return;
@@ -241,7 +206,7 @@ int compare_command(const Arguments& args, const std::vector<std::string>& cli, 
 
 int main(int argc, char** argv) {
   using namespace smoke;
-  const Arguments args = split_arguments(argc, argv);
+  const Arguments args = ex::split_petsc_arguments(argc, argv);
   std::vector<char*> petsc_argv;
   for (const auto& a : args.petsc) petsc_argv.push_back(const_cast<char*>(a.c_str()));
   petsc_argv.push_back(nullptr);
