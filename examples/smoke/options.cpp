@@ -99,8 +99,10 @@ RunOptions parse_run(const std::vector<std::string>& args) {
                "smoke run"};
   ex::setup_app(app, 30, kSceneFooter);
   add_scene_options(app, o.scene, o.settings);
-  app.add_option("--solver", o.solver, "dcdm | cg | jacobi | icc | gamg | boomeramg | gmg")
-      ->capture_default_str();
+  std::string solvers;
+  for (const auto& name : deepsolve::petsc::PoissonSolver::solver_names())
+    solvers += (solvers.empty() ? "" : " | ") + name;
+  app.add_option("--solver", o.solver, solvers)->capture_default_str();
   app.add_option("--json", o.json, "write the steps and a summary as JSON");
   app.add_option("--frames", o.frames, "write PNG frames of the density into this folder");
   app.add_option("--vtk", o.vtk, "write .vts files (density, velocity, pressure) into this folder");
