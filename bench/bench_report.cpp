@@ -10,6 +10,7 @@
 //                [--bcd-trees bcd_trees.json] [--diffusion-sampling diffusion_sampling.json]
 //                [--diffusion-guidance-train diffusion_guidance_train.json]
 //                [--diffusion-guidance diffusion_guidance_w2.json]...
+//                [--smoke smoke_2d_512.json]...
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -94,6 +95,10 @@ constexpr double kDiffusionSamplingTarget = 1.5;
 constexpr double kGuidanceAgSavingTarget = 0.25;
 constexpr double kGuidanceLinearAgSavingTarget = 0.40;
 constexpr double kGuidanceSwdTolerance = 0.02;
+
+// Simulation issue (examples/smoke): DCDM's total pressure-solve time (setup included, every step)
+// at most this fraction of the fastest classical solver's on the same scene.
+constexpr double kSmokeTotalRatioTarget = 0.5;
 
 std::string fmt(const char* format, double v) {
   char buf[64];
@@ -1389,12 +1394,97 @@ void diffusion_guidance_section(std::ostream& out, const Json* train,
       << (ag_met_below + lag_met_below > 0 ? " (see the notes under those tables)" : "") << ".\n";
 }
 
+// examples/smoke compare: the same moving-obstacle smoke run with several pressure solvers, one
+// table per scene (bench/results/smoke_<scene>.json, the plots in docs/reproduction/smoke/).
+void smoke_section(std::ostream& out, const std::vector<std::pair<std::string, Json>>& scenes) {
+  out << "## Smoke simulation: a pressure solve every step, moving obstacle (`smoke compare`)\n\n";
+  if (scenes.empty()) {
+    out << "_No run: scripts/bench --only smoke runs it (examples/smoke)._\n";
+    return;
+  }
+  out << "examples/smoke (docs/smoke.md) advects smoke past a disc/sphere moving on a horizontal "
+         "sinusoid and solves the pressure Poisson system every step with each solver in turn, on "
+         "the same scene from the same start. The geometry changes every step, so every solver "
+         "redoes its set-up every step (AMG hierarchies, PFMG, ICC's factor; DCDM only the "
+         "geometry-dependent inputs): *setup s* and *solve s* are summed over the steps, *total "
+         "s* is their sum, *per step* is total / steps. *max divergence after* is the largest "
+         "max-norm of the discrete divergence after projection over all steps. Target: DCDM's "
+         "total <= "
+      << fmt("%.1fx", kSmokeTotalRatioTarget)
+      << " the fastest classical solver's (ICC(0), GAMG, BoomerAMG, GMG, PFMG) that ran the same "
+         "steps, at the same tolerance.\n\n";
+  const std::vector<std::string> classical = {"icc", "gamg", "boomeramg", "gmg", "pfmg"};
+  for (const auto& [path, doc] : scenes) {
+    const Json& scene = doc.at("scene");
+    const Json& runs = doc.at("runs");
+    const double steps = number_or(scene, "steps", 0);
+    out << "### " << string_or(scene, "grid", "?") << ", " << fmt("%.0f", steps) << " steps, "
+        << string_or(scene, "obstacle", "?") << " obstacle, rtol "
+        << fmt("%g", number_or(scene, "rtol", 0)) << ", "
+        << fmt("%.0f", number_or(scene, "ranks", 1)) << " rank(s)\n\n";
+    out << "Command: `" << command_text(member(scene, "command")) << "`\n\n";
+    const Json* dcdm = nullptr;
+    for (const Json& r : runs)
+      if (text(r.at("summary"), "solver") == "dcdm") dcdm = &r.at("summary");
+    out << "| solver | description | steps | setup s | solve s | total s | per step ms | mean "
+           "iterations | max divergence after | total / DCDM's |\n";
+    out << "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+    const Json* best = nullptr;
+    std::string unconverged;
+    for (const Json& r : runs) {
+      const Json& s = r.at("summary");
+      const std::string solver = text(s, "solver");
+      const double run_steps = number(s, "steps_run");
+      const double total = number(s, "total_s");
+      out << "| " << solver << " | " << string_or(s, "description", "?") << " | "
+          << fmt("%.0f", run_steps) << " | " << fmt("%.2f", number(s, "setup_s")) << " | "
+          << fmt("%.2f", number(s, "solve_s")) << " | " << fmt("%.2f", total) << " | "
+          << (run_steps > 0 ? ms(total / run_steps) : std::string("-")) << " | "
+          << fmt("%.1f", number(s, "mean_iterations")) << " | " << sci(member(s, "max_divergence"))
+          << " | "
+          << (dcdm && number(*dcdm, "total_s") > 0 ? fmt("%.2f", total / number(*dcdm, "total_s"))
+                                                   : std::string("-"))
+          << " |\n";
+      if (number_or(s, "all_converged", 1) == 0)
+        unconverged += (unconverged.empty() ? "" : ", ") + solver;
+      const bool is_classical =
+          std::find(classical.begin(), classical.end(), solver) != classical.end();
+      if (is_classical && dcdm && run_steps == number(*dcdm, "steps_run") &&
+          (!best || total < number(*best, "total_s")))
+        best = &s;
+    }
+    out << "\n";
+    if (!unconverged.empty())
+      out << "**Some pressure solves did not converge** (" << unconverged
+          << "): their steps record the reason; their times are of runs that stopped early or at "
+             "the iteration limit.\n\n";
+    out << "Target: DCDM's total <= " << fmt("%.1fx", kSmokeTotalRatioTarget)
+        << " the best classical solver's: ";
+    if (!dcdm || !best) {
+      out << "not measured (" << (dcdm ? "no classical solver" : "no DCDM run") << ").\n\n";
+    } else {
+      const double ratio = number(*dcdm, "total_s") / number(*best, "total_s");
+      out << "DCDM " << fmt("%.2f s", number(*dcdm, "total_s")) << " vs " << text(*best, "solver")
+          << " " << fmt("%.2f s", number(*best, "total_s")) << " = " << fmt("%.2fx", ratio) << ", "
+          << met(ratio <= kSmokeTotalRatioTarget) << ".\n\n";
+    }
+    // The plots scripts/bench copies next to this file (not in --quick runs).
+    auto name = path.substr(path.find_last_of('/') + 1);
+    if (name.rfind("smoke_", 0) == 0) name = name.substr(6);
+    if (name.size() > 5 && name.substr(name.size() - 5) == ".json") name.resize(name.size() - 5);
+    const std::string image = "reproduction/smoke/" + name;
+    if (std::ifstream("docs/" + image + "_iterations.png"))
+      out << "![iterations per step](" << image
+          << "_iterations.png) ![pressure-solve time per step](" << image << "_time.png)\n\n";
+  }
+}
+
 int run(int argc, char** argv) {
   std::string out_path, command = "scripts/bench", stencil_path, cg_path;
   std::vector<std::string> solve_paths, dcdm_paths, inference_paths, unfolded_inference_paths;
   std::string unfolded_trained_path, bcd_lasso_path, bcd_trees_path;
   std::string diffusion_sampling_path, diffusion_guidance_train_path;
-  std::vector<std::string> diffusion_guidance_paths;
+  std::vector<std::string> diffusion_guidance_paths, smoke_paths;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 >= argc) throw std::invalid_argument("option " + a + " needs a value");
@@ -1427,6 +1517,8 @@ int run(int argc, char** argv) {
       diffusion_guidance_train_path = v;
     else if (a == "--diffusion-guidance")
       diffusion_guidance_paths.push_back(v);
+    else if (a == "--smoke")
+      smoke_paths.push_back(v);
     else
       throw std::invalid_argument("unknown option " + a);
   }
@@ -1494,6 +1586,10 @@ int run(int argc, char** argv) {
   diffusion_guidance_section(
       out, diffusion_guidance_train.is_null() ? nullptr : &diffusion_guidance_train,
       diffusion_guidance_runs);
+  std::vector<std::pair<std::string, Json>> smoke_runs;
+  for (const auto& p : smoke_paths) smoke_runs.emplace_back(p, load(p));
+  out << "\n";
+  smoke_section(out, smoke_runs);
 
   std::ofstream file(out_path);
   if (!file) throw std::runtime_error("cannot write " + out_path);
